@@ -1,0 +1,78 @@
+"""Command line: ``python -m autograder {release,grade,references,gradescope} ...``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="write the student release (solutions replaced by stubs)")
+    p.add_argument("out", help="folder to create (must not exist, or be empty)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--no-notebooks", action="store_true", help="skip nbgrader (package and checks only)")
+
+    p = sub.add_parser("grade", help="grade submissions (folders or .zip files)")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    p.add_argument("--out", required=True, help="folder for results.json, feedback.md and grades.csv")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="override the grade seed of config.toml")
+    p.add_argument("--config", default=None, help="another config.toml")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "subprocess"), default="auto")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("references", help="regenerate stored expected values and reference trajectories")
+    p.add_argument("--check", action="store_true", help="only verify that stored values equal live ones")
+
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
+    p.add_argument("out", help="path of the zip to write")
+
+    args = parser.parse_args(argv)
+    if args.command == "release":
+        from .release import ReleaseError, make_release
+
+        try:
+            make_release(args.out, force=args.force, notebooks=not args.no_notebooks)
+        except ReleaseError as err:
+            print(f"release refused: {err}", file=sys.stderr)
+            return 1
+        print(f"student release written to {args.out}")
+        return 0
+    if args.command == "grade":
+        from .grade import grade_batch, load_config
+
+        missing = [s for s in args.submissions if not os.path.exists(s)]
+        for s in missing:
+            print(f"warning: {s} does not exist; it is recorded as not graded", file=sys.stderr)
+        config = load_config(args.config)
+        rows = grade_batch(args.submissions, args.out, jobs=max(1, args.jobs), config=config, seed=args.seed,
+                           mode=args.sandbox, progress=not args.no_progress)
+        graded = sum(1 for r in rows if not r["problem"])
+        print(f"graded {graded} of {len(rows)} submissions; grades in {os.path.join(args.out, 'grades.csv')}")
+        return 0
+    if args.command == "references":
+        from . import references
+
+        if args.check:
+            problems = references.verify()
+            for line in problems:
+                print(line)
+            print("stored references equal live recomputation" if not problems else
+                  f"{len(problems)} stored values differ: run `python -m autograder references`")
+            return 1 if problems else 0
+        references.write()
+        return 0
+    if args.command == "gradescope":
+        from .gradescope import build_zip
+
+        build_zip(args.out)
+        print(f"Gradescope autograder written to {args.out}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Grade submissions: the judge side.
+
+For each submission (a folder or a .zip holding ``cs231n_lec7/`` at its top or
+one folder down) the judge copies the package into a private work folder,
+starts a sandboxed worker there (see ``sandbox.py``) and runs every check
+(visible and hidden) with ``ctx.fn`` forwarding calls to the worker. The judge
+never imports the student's code; it only compares plain arrays that come
+back. It writes ``OUT/<name>/results.json`` (Gradescope's schema),
+``OUT/<name>/feedback.md`` and, for the batch, ``OUT/grades.csv``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import tomllib
+import traceback
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from cs231n_lec7.checks import load_checks
+from cs231n_lec7.checks.core import CheckFailure, Context, ExpectedMissing, LocalFunctions, check_seed
+
+from . import mistakes, report
+from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
+
+CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
+PACKAGE = "cs231n_lec7"
+GRADER_VERSION = "1.0"
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded at all (layout, size, zip)."""
+
+
+def load_config(path=None) -> dict:
+    with open(path or CONFIG_PATH, "rb") as fh:
+        config = tomllib.load(fh)
+    for ex, spec in config.get("exercises", {}).items():
+        if "points" not in spec:
+            raise ValueError(f"{path or CONFIG_PATH}: exercise {ex!r} has no points")
+    return config
+
+
+def all_checks():
+    return load_checks("cs231n_lec7.checks", "autograder.hidden")
+
+
+def checks_by_exercise(config):
+    """{exercise: [checks]} for the configured exercises, in config order."""
+    registry = all_checks()
+    out = {}
+    for exercise in config["exercises"]:
+        out[exercise] = [c for c in registry.values() if c.exercises[0] == exercise]
+    return out
+
+
+# ------------------------------------------------------------ submissions
+def submission_name(path):
+    base = os.path.basename(os.path.normpath(path))
+    return base[:-4] if base.lower().endswith(".zip") else base
+
+
+def _safe_extract(zip_path, dest, max_bytes):
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile:
+        raise SubmissionError(f"{os.path.basename(zip_path)} is not a valid zip file") from None
+    with zf:
+        total = sum(info.file_size for info in zf.infolist())
+        if total > max_bytes:
+            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the "
+                                  f"{max_bytes // 2**20} MB limit")
+        root = os.path.realpath(dest)
+        for info in zf.infolist():
+            target = os.path.realpath(os.path.join(dest, info.filename))
+            if not target.startswith(root + os.sep) and target != root:
+                raise SubmissionError(f"the zip contains an unsafe path {info.filename!r}")
+            if info.is_dir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                continue  # skip symbolic links
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def find_package(root):
+    """The folder ``cs231n_lec7`` at ``root`` or one level down (ignoring __MACOSX)."""
+    direct = os.path.join(root, PACKAGE)
+    if os.path.isdir(direct):
+        return direct
+    found = []
+    for entry in sorted(os.listdir(root)):
+        if entry.startswith((".", "__MACOSX")):
+            continue
+        candidate = os.path.join(root, entry, PACKAGE)
+        if os.path.isdir(candidate):
+            found.append(candidate)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise SubmissionError(f"the submission holds {len(found)} copies of {PACKAGE}/; keep exactly one")
+    raise SubmissionError(f"no {PACKAGE}/ folder found at the top of the submission or one folder down")
+
+
+def prepare(path, workdir, max_mb):
+    """Copy the submission's package into ``workdir/cs231n_lec7`` (only regular files, size-capped)."""
+    max_bytes = int(max_mb * 2**20)
+    staging = os.path.join(workdir, "_unpacked")
+    os.makedirs(staging)
+    if os.path.isfile(path) and path.lower().endswith(".zip"):
+        _safe_extract(path, staging, max_bytes)
+        root = staging
+    elif os.path.isdir(path):
+        root = path
+    else:
+        raise SubmissionError(f"{path} is neither a folder nor a .zip file")
+    package = find_package(root)
+    dest = os.path.join(workdir, "sub", PACKAGE)
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(package, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        rel = os.path.relpath(dirpath, package)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for fname in filenames:
+            src = os.path.join(dirpath, fname)
+            if os.path.islink(src) or not os.path.isfile(src):
+                continue
+            total += os.path.getsize(src)
+            if total > max_bytes:
+                raise SubmissionError(f"the package is larger than the {max_mb} MB limit")
+            shutil.copyfile(src, os.path.join(dest, rel, fname))
+    shutil.rmtree(staging, ignore_errors=True)
+    return os.path.join(workdir, "sub")
+
+
+# ---------------------------------------------------------------- grading
+def _outcome(name, exercise, check, fraction, message, status=None, seed=None):
+    return {"check": check, "name": name, "exercise": exercise, "fraction": fraction, "message": message,
+            "status": status or ("passed" if fraction >= 1.0 else "failed"), "seed": seed}
+
+
+def run_checks(sandbox, config, seed, ref=None):
+    """Run every configured exercise's checks through ``sandbox``. Returns (outcomes, diagnoses)."""
+    limits = config.get("limits", {})
+    timeout = float(limits.get("per_exercise_timeout_s", 10.0))
+    fn = RemoteFunctions(sandbox)
+    ref = ref or LocalFunctions()
+    outcomes, diagnoses = [], {}
+    import_errors = {}
+    for exercise, checks in checks_by_exercise(config).items():
+        module = exercise.rpartition(".")[0]
+        if module not in import_errors:
+            import_errors[module] = _import_module(sandbox, module, timeout)
+        failed = False
+        if import_errors[module]:
+            for c in checks:
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
+            continue
+        fn.deadline = time.monotonic() + timeout
+        stop_reason = None
+        for c in checks:
+            s = check_seed(seed, c.name)
+            if stop_reason:
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
+                failed = True
+                continue
+            try:
+                c.func(Context(fn, ref=ref, seed=s))
+                outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
+            except CheckFailure as err:
+                outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
+            except StudentError as err:
+                msg = ("not implemented yet" if err.type_name == "NotImplementedError"
+                       else err.describe())
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, msg, seed=s))
+            except WorkerTimeout:
+                stop_reason = (f"time limit: the checks of {exercise} did not finish within {timeout:g} s "
+                               f"(an infinite loop?)")
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
+                sandbox.restart()
+            except WorkerDied as err:
+                stop_reason = f"{err} while running {exercise}"
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
+                sandbox.restart()
+            except ExpectedMissing:
+                raise
+            except Exception as err:  # a strange value made the comparison itself fail
+                outcomes.append(_outcome(c.name, exercise, c, 0.0,
+                                         f"the returned values could not be checked ({type(err).__name__}: "
+                                         f"{err})", seed=s))
+            failed = failed or outcomes[-1]["fraction"] < 1.0
+        if failed and not stop_reason:
+            fn.deadline = time.monotonic() + timeout
+            try:
+                found = mistakes.diagnose(exercise, fn(exercise), ref(exercise))
+            except Exception:
+                found = []
+            if not sandbox.alive():
+                sandbox.restart()
+            if found:
+                diagnoses[exercise] = [{"title": m.title, "explanation": m.explanation} for m in found]
+    return outcomes, diagnoses
+
+
+def _import_module(sandbox, module, timeout):
+    """'' if ``cs231n_lec7.<module>`` imports in the worker, else one clear line."""
+    try:
+        answer, _ = sandbox.request({"op": "import", "module": module}, timeout=timeout)
+    except WorkerTimeout:
+        sandbox.restart()
+        return f"importing {PACKAGE}/{module}.py did not finish within {timeout:g} s"
+    except WorkerDied as err:
+        sandbox.restart()
+        return f"importing {PACKAGE}/{module}.py killed the worker: {err}"
+    if answer.get("ok"):
+        return ""
+    err = answer.get("error", {})
+    where = f" (at {err.get('where')})" if err.get("where") else ""
+    return f"{PACKAGE}/{module}.py could not be imported: {err.get('type')}: {err.get('message')}{where}"
+
+
+def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
+    """Grade one submission; write its results.json and feedback.md; return a summary row."""
+    config = config or load_config()
+    seed = int(config["grading"]["seed"] if seed is None else seed)
+    name = submission_name(path)
+    dest = os.path.join(out_dir, name)
+    os.makedirs(dest, exist_ok=True)
+    started = time.monotonic()
+    limits = config.get("limits", {})
+    workdir = tempfile.mkdtemp(prefix="lec7-grade-")
+    sandbox = None
+    outcomes, diagnoses, problem, output = [], {}, None, ""
+    try:
+        subdir = prepare(path, workdir, limits.get("submission_mb", 50))
+        hidden_dirs = [os.path.abspath(out_dir), os.path.dirname(os.path.abspath(path)), *hide]
+        sandbox = Sandbox(subdir, Limits.from_config(limits), hide=hidden_dirs, mode=mode)
+        sandbox.start()
+        outcomes, diagnoses = run_checks(sandbox, config, seed)
+        output = sandbox.output
+    except SubmissionError as err:
+        problem = str(err)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    results = report.results_json(config, outcomes, diagnoses, seed=seed, problem=problem,
+                                  sandbox_mode=sandbox.mode if sandbox else None,
+                                  restarts=sandbox.restarts if sandbox else 0,
+                                  seconds=time.monotonic() - started, student_output=output,
+                                  version=GRADER_VERSION)
+    with open(os.path.join(dest, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=2)
+    with open(os.path.join(dest, "feedback.md"), "w") as fh:
+        fh.write(report.feedback_md(name, config, outcomes, diagnoses, results, problem))
+    return report.grade_row(name, config, results)
+
+
+def _grade_safely(path, out_dir, config, seed, mode):
+    try:
+        return grade_one(path, out_dir, config, seed, mode)
+    except Exception:  # a grader bug must not stop the batch: record it for this one submission
+        name = submission_name(path)
+        os.makedirs(os.path.join(out_dir, name), exist_ok=True)
+        detail = traceback.format_exc(limit=5)
+        results = report.results_json(config, [], {}, seed=seed, problem="internal grader error (see "
+                                      "grader_error.txt); this submission needs a re-grade",
+                                      sandbox_mode=None, restarts=0, seconds=0.0, student_output="",
+                                      version=GRADER_VERSION)
+        with open(os.path.join(out_dir, name, "results.json"), "w") as fh:
+            json.dump(results, fh, indent=2)
+        with open(os.path.join(out_dir, name, "grader_error.txt"), "w") as fh:
+            fh.write(detail)
+        return report.grade_row(name, config, results)
+
+
+def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", progress=True):
+    """Grade many submissions (``jobs`` in parallel); write grades.csv; return the rows."""
+    config = config or load_config()
+    seed = int(config["grading"]["seed"] if seed is None else seed)
+    os.makedirs(out_dir, exist_ok=True)
+    names = [submission_name(p) for p in paths]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SystemExit(f"two submissions would both be written to {out_dir}/{dupes[0]}: rename one")
+    from tqdm import tqdm
+
+    rows = []
+    bar = tqdm(total=len(paths), desc="grading", unit="sub", disable=not progress)
+    if jobs <= 1:
+        for p in paths:
+            rows.append(_grade_safely(p, out_dir, config, seed, mode))
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_grade_safely, p, out_dir, config, seed, mode): p for p in paths}
+            for future in as_completed(futures):
+                try:
+                    rows.append(future.result())
+                except Exception as err:  # the pool process itself died
+                    rows.append(report.grade_row(submission_name(futures[future]), config,
+                                                 {"score": 0.0, "tests": [], "extra_data": {
+                                                     "problem": f"grader process failed: {err}"}}))
+                bar.update(1)
+    bar.close()
+    order = {n: i for i, n in enumerate(names)}
+    rows.sort(key=lambda r: order.get(r["submission"], 0))
+    report.write_grades_csv(os.path.join(out_dir, "grades.csv"), config, rows)
+    return rows

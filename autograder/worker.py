@@ -1,0 +1,227 @@
+"""The worker: runs a student's functions on request, and nothing else.
+
+This file is copied into each submission's sandbox and started as a script
+(``python -S worker.py SITE_DIR...``); it imports only the standard library,
+numpy and — on request — the student's ``cs231n_lec7`` package from its own
+folder. It never sees the reference solution, the references or the hidden
+checks.
+
+Protocol (on the process's original stdin/stdout; the student's prints go to
+stderr, which the judge captures and caps):
+
+    frame  = u32 header length | header (JSON) | buffers
+    header = {"op": ..., ...,  "buffers": [n bytes of each buffer]}
+
+Values travel as JSON with arrays replaced by ``{"__nd__": i, "dtype", "shape"}``
+referring to buffer i. Only numeric/bool dtypes travel; the judge rebuilds
+plain ndarrays from raw bytes, so an ndarray subclass or a patched numpy in
+the worker cannot fool a comparison. Objects that cannot travel stay in the
+worker and are sent as ``{"__handle__": id}``; passing a handle back in a
+later call refers to the same object.
+
+Requests: ``{"op": "call", "fn": "optim.adam", "args": [...], "kwargs": {...}}``
+answers ``{"ok": true, "result": ..., "writeback": [[i, value], ...]}`` where
+writeback carries the state, after the call, of array and dict arguments
+(the judge mirrors in-place changes); ``{"op": "import", "module": "optim"}``
+answers ``{"ok": true}`` or the import error; errors answer
+``{"ok": false, "error": {"type", "message", "where"}}``.
+"""
+import json
+import os
+import struct
+import sys
+import traceback
+
+PACKAGE = "cs231n_lec7"
+MAX_FRAME = 512 * 1024 * 1024
+ALLOWED_KINDS = "biufc"
+_HEADER = struct.Struct(">I")
+
+
+# ---------------------------------------------------------------- encoding
+def encode(value, buffers, handles=None, np=None):
+    """Encode ``value`` as JSON-able data; arrays go to ``buffers``.
+
+    ``handles`` (worker side) stores objects that cannot travel and returns
+    a handle; without it (judge side) such objects raise TypeError.
+    """
+    if np is None:
+        import numpy as np
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if -2**63 <= value < 2**63 else float(value)
+    if isinstance(value, float):
+        return {"__float__": repr(value)} if value != value or value in (float("inf"), float("-inf")) else value
+    if isinstance(value, Handle):
+        return {"__handle__": value.id}
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        if arr.dtype.kind in ALLOWED_KINDS and not arr.dtype.hasobject:
+            arr = np.ascontiguousarray(arr)
+            buffers.append(arr.tobytes())
+            return {"__nd__": len(buffers) - 1, "dtype": arr.dtype.str,
+                    "shape": list(arr.shape), "scalar": isinstance(value, np.generic)}
+    elif isinstance(value, tuple):
+        return {"__tuple__": [encode(v, buffers, handles, np) for v in value]}
+    elif isinstance(value, list):
+        return [encode(v, buffers, handles, np) for v in value]
+    elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: encode(v, buffers, handles, np) for k, v in value.items()}}
+    if handles is None:
+        raise TypeError(f"cannot send a {type(value).__name__} to the worker")
+    handles.append(value)
+    return {"__handle__": len(handles) - 1, "type": type(value).__name__}
+
+
+def decode(data, buffers, handles=None, np=None):
+    """Inverse of :func:`encode`. Arrays are rebuilt from raw bytes as plain ndarrays."""
+    if np is None:
+        import numpy as np
+    if isinstance(data, list):
+        return [decode(v, buffers, handles, np) for v in data]
+    if not isinstance(data, dict):
+        return data
+    if "__nd__" in data:
+        dtype = np.dtype(data["dtype"])
+        if dtype.kind not in ALLOWED_KINDS or dtype.hasobject:
+            raise ValueError(f"refusing dtype {dtype}")
+        shape = tuple(int(s) for s in data["shape"])
+        raw = buffers[int(data["__nd__"])]
+        count = 1
+        for s in shape:
+            count *= s
+        if count * dtype.itemsize != len(raw):
+            raise ValueError("array buffer does not match its shape and dtype")
+        arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        return arr[()] if data.get("scalar") else arr
+    if "__float__" in data:
+        return float(data["__float__"])
+    if "__tuple__" in data:
+        return tuple(decode(v, buffers, handles, np) for v in data["__tuple__"])
+    if "__dict__" in data:
+        return {str(k): decode(v, buffers, handles, np) for k, v in data["__dict__"].items()}
+    if "__handle__" in data:
+        if handles is None:
+            return Handle(int(data["__handle__"]), str(data.get("type", "object")))
+        return handles[int(data["__handle__"])]
+    raise ValueError("malformed message")
+
+
+class Handle:
+    """An object that stayed in the worker (judge side)."""
+
+    def __init__(self, id, type_name="object"):
+        self.id, self.type_name = id, type_name
+
+    def __repr__(self):
+        return f"<{self.type_name} kept in the worker>"
+
+
+def write_frame(stream, header, buffers):
+    header = dict(header, buffers=[len(b) for b in buffers])
+    data = json.dumps(header, allow_nan=False).encode()
+    stream.write(_HEADER.pack(len(data)) + data)
+    for b in buffers:
+        stream.write(b)
+    stream.flush()
+
+
+def read_exact(stream, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            raise EOFError("stream closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(stream):
+    (n,) = _HEADER.unpack(read_exact(stream, _HEADER.size))
+    if n > MAX_FRAME:
+        raise ValueError("frame too large")
+    header = json.loads(read_exact(stream, n))
+    sizes = header.pop("buffers", [])
+    if sum(sizes) > MAX_FRAME:
+        raise ValueError("frame too large")
+    return header, [read_exact(stream, int(s)) for s in sizes]
+
+
+# ------------------------------------------------------------------ worker
+def _where(exc):
+    """The last traceback frame inside the submission, as 'file.py:line in func'."""
+    here = os.getcwd()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename.startswith(here) and os.path.basename(f.filename) != "_worker.py"]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f"{os.path.relpath(f.filename, here)}:{f.lineno} in {f.name}"
+
+
+def _error(exc):
+    message = str(exc)
+    if len(message) > 500:
+        message = message[:500] + "..."
+    return {"ok": False, "error": {"type": type(exc).__name__, "message": message, "where": _where(exc)}}
+
+
+def serve(proto_in, proto_out):
+    import importlib
+
+    import numpy as np
+
+    handles = []
+    while True:
+        try:
+            request, buffers = read_frame(proto_in)
+        except EOFError:
+            return
+        op = request.get("op")
+        out_buffers = []
+        try:
+            if op == "call":
+                module_name, _, func_name = request["fn"].rpartition(".")
+                module = importlib.import_module(f"{PACKAGE}.{module_name}")
+                func = getattr(module, func_name)
+                args = decode(request["args"], buffers, handles, np)
+                kwargs = decode(request["kwargs"], buffers, handles, np)
+                result = func(*args, **kwargs)
+                writeback = [[i, encode(a, out_buffers, handles, np)] for i, a in enumerate(args)
+                             if isinstance(a, (np.ndarray, dict))]
+                answer = {"ok": True, "result": encode(result, out_buffers, handles, np),
+                          "writeback": writeback}
+            elif op == "import":
+                importlib.import_module(f"{PACKAGE}.{request['module']}")
+                answer = {"ok": True}
+            elif op == "ping":
+                answer = {"ok": True, "pid": os.getpid()}
+            else:
+                answer = {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
+                                                 "where": ""}}
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt... all stay in this call
+            out_buffers = []
+            answer = _error(exc)
+        try:
+            write_frame(proto_out, answer, out_buffers)
+        except (TypeError, ValueError) as exc:  # e.g. a NaN smuggled in a float
+            write_frame(proto_out, _error(exc), [])
+
+
+def main(argv):
+    # Protocol on private copies of stdin/stdout; the student's prints go to stderr.
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) != here] + argv
+    serve(proto_in, proto_out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
