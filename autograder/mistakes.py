@@ -411,3 +411,19 @@ def diagnose(exercise, student_fn, reference_fn):
 
 def for_exercise(exercise):
     return [m for m in MISTAKES if m.exercise == exercise]
+
+
+def _load_topic_mistakes():
+    """Add the mistakes and probes of every ``autograder/mistakes_<topic>.py``."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module("autograder")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("mistakes_"):
+            module = importlib.import_module(f"autograder.{info.name}")
+            MISTAKES.extend(getattr(module, "MISTAKES", []))
+            PROBES.update(getattr(module, "PROBES", {}))
+
+
+_load_topic_mistakes()
