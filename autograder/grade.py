@@ -194,6 +194,7 @@ def run_checks(sandbox, config, seed, ref=None):
                                          f"the returned values could not be checked ({type(err).__name__}: "
                                          f"{err})", seed=s))
             failed = failed or outcomes[-1]["fraction"] < 1.0
+        _gate_hard_coded(outcomes, exercise)
         if failed and not stop_reason:
             fn.deadline = time.monotonic() + timeout
             try:
@@ -205,6 +206,23 @@ def run_checks(sandbox, config, seed, ref=None):
             if found:
                 diagnoses[exercise] = [{"title": m.title, "explanation": m.explanation} for m in found]
     return outcomes, diagnoses
+
+
+def _gate_hard_coded(outcomes, exercise):
+    """Visible checks use fixed inputs, so a table of their answers would pass them.
+
+    When every visible check of an exercise passes but not one hidden check (fresh
+    problems from the grade seed) does, the visible checks earn nothing either.
+    """
+    mine = [o for o in outcomes if o["exercise"] == exercise]
+    visible = [o for o in mine if not o["check"].hidden]
+    hidden = [o for o in mine if o["check"].hidden]
+    if hidden and visible and all(o["fraction"] >= 1.0 for o in visible) and \
+            all(o["fraction"] == 0.0 for o in hidden):
+        for o in visible:
+            o["fraction"], o["status"] = 0.0, "failed"
+            o["message"] = ("passes the visible checks but none of the fresh problems: the visible "
+                            "inputs are fixed, so answers that only work on them earn nothing")
 
 
 def _import_module(sandbox, module, timeout):

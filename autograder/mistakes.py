@@ -222,7 +222,7 @@ def dropout_at_test_time(x, dropout_param):
     p = dropout_param["p"]
     rng = np.random.default_rng(dropout_param.get("seed"))
     mask = (rng.random(x.shape) < p) / p
-    return (x * mask).astype(x.dtype), (dict(dropout_param, mode="train"), mask)
+    return (x * mask).astype(x.dtype), (dropout_param, mask)
 
 
 def dropout_seed_ignored(x, dropout_param):

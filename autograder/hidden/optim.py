@@ -85,7 +85,7 @@ def compare_trajectory(label, got, want, tol=TRAJECTORY_TOL):
                 f"{label}: the trajectory departs from the reference at step {k} "
                 f"(relative error {err:.3g} > {tol:.0e}); expected x = {np.round(want[k][:3], 6)}..., "
                 f"got {np.round(got[k][:3], 6)}...",
-                score=k / len(want) * 0.5,
+                score=max(0, k - 1) / (len(want) - 1) * 0.5,
             )
 
 

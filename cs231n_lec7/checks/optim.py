@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import (
+    FLOAT32_TOL,
     STEP_TOL,
     CheckFailure,
     as_array,
@@ -77,6 +78,9 @@ def make_expected(ref) -> dict:
         out[f"{rule}/step/next_w"] = next_w
         for key in spec["state"]:
             out[f"{rule}/step/{key}"] = np.asarray(config[key])
+        w, dw, _ = fixed_step_problem(rule)
+        next_w, _ = ref(f"optim.{rule}")(w.astype(np.float32), dw.astype(np.float32), dict(spec["hyper"]))
+        out[f"{rule}/step32/next_w"] = next_w
         w, config = run_steps(ref(f"optim.{rule}"), rule)
         out[f"{rule}/steps5/w"] = w
         for key in spec["state"]:
@@ -132,10 +136,10 @@ def _register(rule: str):
                 continue
             assert_close(f"{rule}: config[{key!r}] after 5 steps", config[key], want, STEP_TOL)
 
-    @check(exercise, name=f"{rule}: inputs untouched, float32 kept")
+    @check(exercise, name=f"{rule}: float32 step, inputs untouched")
     def inputs_untouched(ctx):
         """The rule returns a new array, leaves w and dw alone, and keeps w's dtype."""
-        w, dw, config = fixed_step_problem(rule)
+        w, dw, _ = fixed_step_problem(rule)
         w32, dw32 = w.astype(np.float32), dw.astype(np.float32)
         w_copy, dw_copy = w32.copy(), dw32.copy()
         with quiet_numerics():
@@ -146,6 +150,8 @@ def _register(rule: str):
         if not np.array_equal(dw32, dw_copy):
             raise CheckFailure(f"{rule}: the rule changed the gradient array dw it was given")
         as_array(f"{rule}: next_w for a float32 w", next_w, shape=w32.shape, dtype=np.float32)
+        assert_close(f"{rule}: next_w for a float32 w", next_w, ctx.expected(f"optim/{rule}/step32/next_w"),
+                     FLOAT32_TOL)
 
 
 for _rule in RULES:

@@ -1,0 +1,362 @@
+"""The grader under attack: hostile, broken, wrong and honest submissions in one batch.
+
+Every hostile submission breaks exactly one exercise (or one module); the test
+asserts that exercise loses its points, every other exercise keeps full
+marks, the report says what happened in one line, and the honest submission
+graded in the same batch gets full marks.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import pytest
+
+from autograder.grade import grade_batch, load_config
+from autograder.plant import copy_solution, plant_function, replace_module
+from autograder.sandbox import bwrap_available
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARKER = "lec7_hostile_marker"
+BWRAP = bwrap_available()
+
+
+def fast_config():
+    config = load_config()
+    config["limits"]["per_exercise_timeout_s"] = 4.0
+    return config
+
+
+def src(text):
+    return textwrap.dedent(text).strip() + "\n"
+
+
+# Each entry: name -> (exercise or module broken, how to build it, words expected in the report)
+HOSTILE = {
+    "infinite_loop": ("optim.adam", lambda s: plant_function(s, "optim.adam", src("""
+        def adam(w, dw, config=None):
+            while True:
+                pass
+        """)), "time limit"),
+    "runaway_memory": ("optim.rmsprop", lambda s: plant_function(s, "optim.rmsprop", src("""
+        def rmsprop(w, dw, config=None):
+            hog = []
+            while True:
+                hog.append(np.ones(2**24))
+        """)), ("MemoryError", "time limit")),
+    "os_exit": ("optim.adagrad", lambda s: plant_function(s, "optim.adagrad", src("""
+        def adagrad(w, dw, config=None):
+            import os
+            os._exit(3)
+        """)), "exited with code 3"),
+    "system_exit": ("optim.sgd_momentum", lambda s: plant_function(s, "optim.sgd_momentum", src("""
+        def sgd_momentum(w, dw, config=None):
+            raise SystemExit(0)
+        """)), "SystemExit"),
+    "none_returned": ("optim.rmsprop", lambda s: plant_function(s, "optim.rmsprop", src("""
+        def rmsprop(w, dw, config=None):
+            return None
+        """)), "returned None"),
+    "wrong_shape": ("optim.adagrad", lambda s: plant_function(s, "optim.adagrad", src("""
+        def adagrad(w, dw, config=None):
+            return w[:1], (config or {})
+        """)), "shape"),
+    "nan_result": ("optim.adam", lambda s: plant_function(s, "optim.adam", src("""
+        def adam(w, dw, config=None):
+            config = config or {}
+            config.setdefault("t", 0); config["t"] += 1
+            config["m"] = config["v"] = np.zeros_like(w)
+            return w * np.nan, config
+        """)), "non-finite"),
+    "fake_equality": ("optim.adam", lambda s: plant_function(s, "optim.adam", src("""
+        class Always(np.ndarray):
+            def __eq__(self, other): return np.ones(self.shape, bool)
+            def __ne__(self, other): return np.zeros(self.shape, bool)
+            def __sub__(self, other): return np.zeros(self.shape).view(Always)
+            def __rsub__(self, other): return np.zeros(self.shape).view(Always)
+            def __abs__(self): return np.zeros(self.shape).view(Always)
+        def adam(w, dw, config=None):
+            config = config or {}
+            t = config.get("t", 0) + 1
+            config.update(t=t, m=np.zeros_like(w).view(Always), v=np.zeros_like(w).view(Always))
+            return np.zeros_like(w).view(Always), config
+        """)), "relative error"),
+    "monkeypatch_numpy": ("optim.adam", lambda s: plant_function(s, "optim.adam", src("""
+        import math
+        np.allclose = lambda *a, **k: True
+        np.array_equal = lambda *a, **k: True
+        np.testing.assert_allclose = lambda *a, **k: None
+        math.isclose = lambda *a, **k: True
+        try:
+            import _pytest.python_api as _api
+            _api.approx = lambda *a, **k: a[0]
+        except Exception:
+            pass
+        def adam(w, dw, config=None):
+            config = config or {}
+            config.update(t=config.get("t", 0) + 1, m=np.zeros_like(w), v=np.zeros_like(w))
+            return w.copy(), config
+        """)), "relative error"),
+    "steal_solution": ("optim.nesterov_momentum", lambda s: plant_function(s, "optim.nesterov_momentum", src("""
+        def nesterov_momentum(w, dw, config=None):
+            import importlib.util, os
+            here = os.path.realpath(os.getcwd())
+            for root in ("/work", "/root", "/home", "/opt", "/srv", "/tmp", "/usr/local", "/var"):
+                for dirpath, dirnames, files in os.walk(root):
+                    if os.path.realpath(dirpath).startswith(here) or ".venv" in dirpath:
+                        continue
+                    if "optim.py" in files and os.path.basename(dirpath) == "cs231n_lec7":
+                        path = os.path.join(dirpath, "optim.py")
+                        try:
+                            text = open(path).read()
+                        except OSError:
+                            continue
+                        if "### BEGIN SOLUTION" in text:
+                            spec = importlib.util.spec_from_file_location("stolen", path)
+                            mod = importlib.util.module_from_spec(spec)
+                            spec.loader.exec_module(mod)
+                            return mod.nesterov_momentum(w, dw, config)
+            return w.copy(), (config or {})
+        """)), None),
+    "flood_output": ("", lambda s: plant_function(s, "optim.sgd_momentum", src("""
+        _solution = sgd_momentum
+        def sgd_momentum(w, dw, config=None):
+            import sys
+            print("x" * 200000)
+            sys.stderr.write("y" * 200000)
+            return _solution(w, dw, config)
+        """)), None),
+    "background_process": ("", lambda s: plant_function(s, "optim.sgd_momentum", src(f"""
+        _solution = sgd_momentum
+        _started = []
+        def sgd_momentum(w, dw, config=None):
+            import os, subprocess
+            if not _started:
+                _started.append(1)
+                subprocess.Popen(["sleep", "4242"], start_new_session=True)
+                if os.fork() == 0:
+                    os.setsid()
+                    if os.fork() == 0:
+                        os.execvp("sleep", ["sleep", "4243"])
+                    os._exit(0)
+            return _solution(w, dw, config)
+        """)), None),
+    "write_outside": ("", lambda s: plant_function(s, "optim.adagrad", src(f"""
+        _solution = adagrad
+        def adagrad(w, dw, config=None):
+            import os
+            for path in ("/tmp/{MARKER}", os.path.expanduser("~/{MARKER}"), "{ROOT}/{MARKER}"):
+                try:
+                    with open(path, "w") as fh:
+                        fh.write("pwned")
+                except OSError:
+                    pass
+            return _solution(w, dw, config)
+        """)), None),
+    "import_error": ("layers", lambda s: plant_function(s, "layers.dropout_forward",
+                                                        "raise RuntimeError('boom at import')\n"),
+                     "could not be imported"),
+    "syntax_error": ("optim", lambda s: plant_function(s, "optim.adam", "def adam(w, dw, config=None)\n    pass\n"),
+                     "SyntaxError"),
+    "differently_written": ("", lambda s: plant_function(s, "optim.adam", src("""
+        def adam(w, dw, config=None):
+            cfg = {} if config is None else config
+            lr = cfg.setdefault("learning_rate", 1e-3)
+            b1 = cfg.setdefault("beta1", 0.9)
+            b2 = cfg.setdefault("beta2", 0.999)
+            eps = cfg.setdefault("epsilon", 1e-8)
+            m = cfg.get("m", np.zeros_like(w)).copy()
+            v = cfg.get("v", np.zeros_like(w)).copy()
+            cfg["t"] = t = cfg.get("t", 0) + 1
+            m *= b1; m += (1 - b1) * dw
+            v *= b2; v += (1 - b2) * np.square(dw)
+            step = lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+            cfg["m"], cfg["v"] = m, v
+            return np.subtract(w, step).astype(w.dtype), cfg
+        """)), None),
+    "honest": ("", lambda s: None, None),
+}
+
+
+def exercises_of(broken, config):
+    if broken in config["exercises"]:
+        return {broken}
+    return {ex for ex in config["exercises"] if ex.startswith(broken + ".")} if broken else set()
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("subs")
+    out = tmp_path_factory.mktemp("out")
+    paths = []
+    for name, (_, build, _) in HOSTILE.items():
+        sub = copy_solution(str(base / name))
+        build(sub)
+        paths.append(sub)
+    config = fast_config()
+    rows = grade_batch(paths, str(out), jobs=2, config=config, progress=False)
+    yield {"rows": {r["submission"]: r for r in rows}, "out": out, "config": config}
+    for pattern in ("sleep 4242", "sleep 4243"):
+        subprocess.run(["pkill", "-f", pattern], check=False)
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_contained(hostile_batch, name):
+    broken, _, words = HOSTILE[name]
+    config = hostile_batch["config"]
+    row = hostile_batch["rows"][name]
+    broken_set = exercises_of(broken, config)
+    if name == "steal_solution" and not BWRAP:
+        pytest.skip("without bubblewrap the worker can read the instructor's files (documented)")
+    for ex, spec in config["exercises"].items():
+        if ex in broken_set:
+            assert row[ex] < spec["points"], f"{name}: {ex} should lose points"
+        else:
+            assert row[ex] == pytest.approx(spec["points"]), f"{name}: {ex} should keep full marks"
+    if words:
+        feedback = (hostile_batch["out"] / name / "feedback.md").read_text()
+        alternatives = (words,) if isinstance(words, str) else words
+        assert any(w in feedback for w in alternatives), f"{name}: feedback should say one of {alternatives}"
+
+
+def test_flood_output_capped(hostile_batch):
+    results = json.loads((hostile_batch["out"] / "flood_output" / "results.json").read_text())
+    kept = results["extra_data"]["student_output"]
+    assert len(kept) <= 4100 and "dropped" in kept
+
+
+def test_no_background_process_survives(hostile_batch):
+    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 4242" not in procs and "sleep 4243" not in procs
+
+
+@pytest.mark.skipif(not BWRAP, reason="writes outside the folder are only blocked inside bubblewrap")
+def test_no_file_written_outside(hostile_batch):
+    for path in (f"/tmp/{MARKER}", os.path.expanduser(f"~/{MARKER}"), os.path.join(ROOT, MARKER)):
+        assert not os.path.exists(path), f"the worker wrote {path}"
+
+
+def test_grades_csv_has_every_submission(hostile_batch):
+    with open(hostile_batch["out"] / "grades.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["submission"] for r in rows] == list(HOSTILE)
+    assert float(rows[-1]["total"]) == float(rows[-1]["max"])
+
+
+def test_results_json_schema(hostile_batch):
+    results = json.loads((hostile_batch["out"] / "honest" / "results.json").read_text())
+    assert set(results) >= {"score", "tests"}
+    for test in results["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert test["visibility"] in ("visible", "hidden")
+        assert test["tags"] and all(t in load_config()["exercises"] for t in test["tags"])
+    assert results["extra_data"]["seed"] == load_config()["grading"]["seed"]
+    assert results["extra_data"]["sandbox"] == ("bwrap" if BWRAP else "subprocess")
+
+
+# ------------------------------------------------------------------ layouts
+def _zip_dir(folder, zip_path, prefix=""):
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for dirpath, _, files in os.walk(folder):
+            for f in files:
+                full = os.path.join(dirpath, f)
+                zf.write(full, os.path.join(prefix, os.path.relpath(full, folder)))
+
+
+def test_layouts_and_bad_input_via_cli(tmp_path):
+    """Zips (top level / one folder down), broken inputs: each graded or reported, exit code 0."""
+    sol = copy_solution(str(tmp_path / "src"))
+    _zip_dir(sol, tmp_path / "top.zip")
+    _zip_dir(sol, tmp_path / "nested.zip", prefix="my_work")
+    (tmp_path / "notzip.zip").write_bytes(b"this is not a zip")
+    with zipfile.ZipFile(tmp_path / "slip.zip", "w") as zf:
+        zf.writestr("../../evil.py", "print('x')")
+    (tmp_path / "empty").mkdir()
+    cmd = [sys.executable, "-m", "autograder", "grade", str(tmp_path / "top.zip"), str(tmp_path / "nested.zip"),
+           str(tmp_path / "notzip.zip"), str(tmp_path / "slip.zip"), str(tmp_path / "empty"),
+           "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress"]
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    with open(tmp_path / "out" / "grades.csv") as fh:
+        rows = {r["submission"]: r for r in csv.DictReader(fh)}
+    assert float(rows["top"]["total"]) == float(rows["top"]["max"])
+    assert float(rows["nested"]["total"]) == float(rows["nested"]["max"])
+    assert "not a valid zip" in rows["notzip"]["problem"]
+    assert "unsafe path" in rows["slip"]["problem"]
+    assert "no cs231n_lec7/ folder" in rows["empty"]["problem"]
+    feedback = (tmp_path / "out" / "empty" / "feedback.md").read_text()
+    assert "could not be graded" in feedback
+    assert not (tmp_path / "evil.py").exists()
+
+
+def test_regrade_is_identical_and_seed_matters(tmp_path):
+    sub = copy_solution(str(tmp_path / "s"))
+    plant_function(sub, "optim.adam", src("""
+        def adam(w, dw, config=None):
+            config = {} if config is None else config
+            config.update(t=config.get("t", 0) + 1, m=np.zeros_like(w), v=np.zeros_like(w))
+            return w - 1e-3 * np.sign(dw), config
+        """))
+    config = fast_config()
+    grade_batch([sub], str(tmp_path / "a"), config=config, progress=False)
+    grade_batch([sub], str(tmp_path / "b"), config=config, progress=False)
+    a = json.loads((tmp_path / "a" / "s" / "results.json").read_text())
+    b = json.loads((tmp_path / "b" / "s" / "results.json").read_text())
+    assert [(t["name"], t["score"], t["output"]) for t in a["tests"]] == \
+           [(t["name"], t["score"], t["output"]) for t in b["tests"]]
+    grade_batch([sub], str(tmp_path / "c"), config=config, seed=12345, progress=False)
+    c = json.loads((tmp_path / "c" / "s" / "results.json").read_text())
+    assert c["extra_data"]["seed"] == 12345
+    hidden_a = [t["output"] for t in a["tests"] if t["visibility"] == "hidden" and "fresh" in t["name"]
+                and "adam" in t["name"]]
+    hidden_c = [t["output"] for t in c["tests"] if t["visibility"] == "hidden" and "fresh" in t["name"]
+                and "adam" in t["name"]]
+    assert hidden_a != hidden_c, "a different seed must draw different problems"
+
+
+def test_hard_coded_answers_earn_nothing(tmp_path):
+    """A submission that replays the stored visible answers passes visible checks, earns 0."""
+    sub = copy_solution(str(tmp_path / "hc"))
+    plant_function(sub, "optim.adagrad", src("""
+        _solution = adagrad
+        def adagrad(w, dw, config=None):
+            import os
+            here = os.path.dirname(os.path.abspath(__file__))
+            table = np.load(os.path.join(here, "checks", "expected", "optim.npz"))
+            config = {} if config is None else config
+            if w.shape == (4, 5) and "cache" in config and np.isclose(config["cache"][0, 0], 0.6):
+                config["cache"] = table["adagrad/step/cache"]
+                return table["adagrad/step/next_w"].astype(w.dtype), config
+            if w.shape == (4, 5):
+                return _solution(w, dw, config)   # the visible multi-step run
+            return w.copy(), config
+        """))
+    rows = grade_batch([sub], str(tmp_path / "out"), config=fast_config(), progress=False)
+    assert rows[0]["optim.adagrad"] == 0
+    feedback = (tmp_path / "out" / "hc" / "feedback.md").read_text()
+    assert "earn nothing" in feedback
+
+
+def test_feedback_hides_hidden_details(tmp_path):
+    from autograder.mistakes import MISTAKES
+    from autograder.plant import mistake_source
+
+    mistake = next(m for m in MISTAKES if m.title == "missing bias correction")
+    sub = copy_solution(str(tmp_path / "nb"))
+    plant_function(sub, mistake.exercise, mistake_source(mistake))
+    grade_batch([sub], str(tmp_path / "out"), config=fast_config(), progress=False)
+    feedback = (tmp_path / "out" / "nb" / "feedback.md").read_text()
+    results = json.loads((tmp_path / "out" / "nb" / "results.json").read_text())
+    assert "missing bias correction" in feedback
+    hidden_failed = [t for t in results["tests"] if t["visibility"] == "hidden" and t["status"] == "failed"]
+    assert hidden_failed, "the hidden trajectory check must catch it"
+    for t in hidden_failed:
+        assert t["name"] not in feedback
+        first_line = t["output"].splitlines()[0]
+        assert first_line not in feedback
+    assert "hidden checks:" in feedback
