@@ -1,0 +1,138 @@
+"""The judge/worker boundary: the wire format, the worker's process handling, the fallback mode."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from autograder import worker as wire
+from autograder.grade import grade_batch, load_config
+from autograder.plant import copy_solution, plant_function
+from autograder.sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
+
+
+def roundtrip(value, handles=None):
+    buffers = []
+    data = json.loads(json.dumps(wire.encode(value, buffers, handles)))
+    return wire.decode(data, buffers)
+
+
+def test_wire_roundtrip_keeps_types_and_values():
+    value = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "t": 5, "lr": 1e-3, "nan": float("nan"),
+             "pair": (np.int64(3), [True, None, "s"]), "scalar": np.float32(2.5)}
+    back = roundtrip(value)
+    assert back["w"].dtype == np.float32 and np.array_equal(back["w"], value["w"])
+    assert back["t"] == 5 and back["lr"] == 1e-3 and np.isnan(back["nan"])
+    assert isinstance(back["pair"], tuple) and back["pair"][1] == [True, None, "s"]
+    assert back["scalar"] == np.float32(2.5) and back["scalar"].dtype == np.float32
+
+
+def test_wire_strips_ndarray_subclasses():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, bool)
+
+    back = roundtrip(np.zeros(3).view(Liar))
+    assert type(back) is np.ndarray
+    assert not np.array_equal(back, np.ones(3))
+
+
+def test_wire_refuses_object_arrays_and_mismatched_buffers():
+    with pytest.raises(TypeError):
+        wire.encode(np.array([object()], dtype=object), [])
+    with pytest.raises(ValueError, match="refusing dtype"):
+        wire.decode({"__nd__": 0, "dtype": "|O", "shape": [1]}, [b"\0" * 8])
+    with pytest.raises(ValueError, match="does not match"):
+        wire.decode({"__nd__": 0, "dtype": "<f8", "shape": [4]}, [b"\0" * 8])
+
+
+def test_wire_keeps_unsendable_objects_as_handles():
+    handles = []
+    thing = object()
+    buffers = []
+    data = wire.encode({"cache": thing}, buffers, handles)
+    assert handles == [thing]
+    judge_side = wire.decode(json.loads(json.dumps(data)), buffers)
+    assert isinstance(judge_side["cache"], wire.Handle)
+    assert wire.decode(json.loads(json.dumps(wire.encode(judge_side, []))), [], handles)["cache"] is thing
+
+
+@pytest.fixture
+def solution_dir(tmp_path):
+    return copy_solution(str(tmp_path / "sub"))
+
+
+@pytest.mark.parametrize("mode", ["subprocess", "auto"])
+def test_worker_calls_and_mirrors_in_place_changes(solution_dir, mode):
+    sandbox = Sandbox(solution_dir, Limits(), mode=mode)
+    try:
+        fn = RemoteFunctions(sandbox)
+        w, dw = np.ones((2, 2)), np.full((2, 2), 0.5)
+        config = {"learning_rate": 0.1}
+        next_w, returned = fn("optim.sgd_momentum")(w, dw, config)
+        assert np.allclose(next_w, 1 - 0.05)
+        assert "velocity" in config and returned["velocity"].shape == (2, 2)  # dict mutation mirrored
+        with pytest.raises(StudentError, match="has no attribute"):
+            fn("optim.no_such_rule")(w, dw)
+    finally:
+        sandbox.stop()
+
+
+def test_worker_timeout_and_death_are_reported(solution_dir):
+    plant_function(solution_dir, "optim.adam", "def adam(w, dw, config=None):\n    while True:\n        pass\n")
+    plant_function(solution_dir, "optim.adagrad", "def adagrad(w, dw, config=None):\n    import os\n    os._exit(7)\n")
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        fn = RemoteFunctions(sandbox)
+        fn.deadline = time.monotonic() + 1.0
+        with pytest.raises(WorkerTimeout):
+            fn("optim.adam")(np.ones(2), np.ones(2))
+        sandbox.restart()
+        fn.deadline = time.monotonic() + 5.0
+        with pytest.raises(WorkerDied, match="exited with code 7"):
+            fn("optim.adagrad")(np.ones(2), np.ones(2))
+    finally:
+        sandbox.stop()
+
+
+def test_escaped_session_is_killed_in_subprocess_mode(solution_dir):
+    plant_function(solution_dir, "optim.sgd_momentum", (
+        "def sgd_momentum(w, dw, config=None):\n"
+        "    import subprocess\n"
+        "    subprocess.Popen(['sleep', '4244'], start_new_session=True)\n"
+        "    return w, {}\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    fn = RemoteFunctions(sandbox)
+    fn("optim.sgd_momentum")(np.ones(2), np.ones(2))
+    sandbox.stop()
+    time.sleep(0.2)
+    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 4244" not in procs
+
+
+def test_subprocess_fallback_grades_and_says_so(tmp_path, solution_dir):
+    config = load_config()
+    rows = grade_batch([solution_dir], str(tmp_path / "out"), config=config, mode="subprocess", progress=False)
+    assert rows[0]["total"] == pytest.approx(rows[0]["max"])
+    results = json.loads((tmp_path / "out" / "sub" / "results.json").read_text())
+    assert results["extra_data"]["sandbox"] == "subprocess"
+    assert "without namespace isolation" in results["output"]
+
+
+def test_worker_environment_is_scrubbed(solution_dir):
+    os.environ["LEC7_SECRET_FOR_TEST"] = "do-not-leak"
+    plant_function(solution_dir, "optim.sgd_momentum", (
+        "def sgd_momentum(w, dw, config=None):\n"
+        "    import os\n"
+        "    return w, {'env': ' '.join(sorted(os.environ))}\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        _, cfg = RemoteFunctions(sandbox)("optim.sgd_momentum")(np.ones(2), np.ones(2))
+    finally:
+        sandbox.stop()
+        del os.environ["LEC7_SECRET_FOR_TEST"]
+    assert "LEC7_SECRET_FOR_TEST" not in cfg["env"]
