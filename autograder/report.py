@@ -12,8 +12,8 @@ import csv
 import os
 
 
-def _round(x):
-    return round(float(x), 4)
+def _round(x, digits=6):
+    return round(float(x), digits)
 
 
 def exercise_scores(config, results):
@@ -121,8 +121,8 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
 
 def grade_row(name, config, results):
     row = {"submission": name}
-    row.update({ex: _round(v) for ex, v in exercise_scores(config, results).items()})
-    row["total"] = _round(results.get("score", 0.0))
+    row.update({ex: _round(v, 3) for ex, v in exercise_scores(config, results).items()})
+    row["total"] = _round(results.get("score", 0.0), 3)
     row["max"] = _round(sum(spec["points"] for spec in config["exercises"].values()))
     row["problem"] = (results.get("extra_data") or {}).get("problem") or ""
     return row

@@ -47,21 +47,20 @@ def encode(value, buffers, handles=None, np=None):
     """
     if np is None:
         import numpy as np
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value if -2**63 <= value < 2**63 else float(value)
-    if isinstance(value, float):
-        return {"__float__": repr(value)} if value != value or value in (float("inf"), float("-inf")) else value
-    if isinstance(value, Handle):
-        return {"__handle__": value.id}
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
         if arr.dtype.kind in ALLOWED_KINDS and not arr.dtype.hasobject:
-            arr = np.ascontiguousarray(arr)
-            buffers.append(arr.tobytes())
+            buffers.append(arr.tobytes(order="C"))  # 0-d stays 0-d (unlike ascontiguousarray)
             return {"__nd__": len(buffers) - 1, "dtype": arr.dtype.str,
                     "shape": list(arr.shape), "scalar": isinstance(value, np.generic)}
+    elif value is None or isinstance(value, (bool, str)):
+        return value
+    elif isinstance(value, int):
+        return value if -2**63 <= value < 2**63 else float(value)
+    elif isinstance(value, float):
+        return {"__float__": repr(value)} if value != value or value in (float("inf"), float("-inf")) else value
+    elif isinstance(value, Handle):
+        return {"__handle__": value.id}
     elif isinstance(value, tuple):
         return {"__tuple__": [encode(v, buffers, handles, np) for v in value]}
     elif isinstance(value, list):

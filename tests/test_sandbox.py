@@ -31,6 +31,12 @@ def test_wire_roundtrip_keeps_types_and_values():
     assert back["scalar"] == np.float32(2.5) and back["scalar"].dtype == np.float32
 
 
+@pytest.mark.parametrize("scalar", [np.int64(4), np.float64(2.5), np.float32(1.5), np.bool_(True)])
+def test_wire_numpy_scalars_stay_zero_dimensional_scalars(scalar):
+    back = roundtrip(scalar)
+    assert np.ndim(back) == 0 and type(back) is type(scalar) and back == scalar
+
+
 def test_wire_strips_ndarray_subclasses():
     class Liar(np.ndarray):
         def __eq__(self, other):
