@@ -38,8 +38,8 @@ def reference_functions():
     return LocalFunctions(package=REFERENCE_PACKAGE)
 
 
-def run_hidden(exercise: str, seed: int | None = None) -> int:
-    """Run the hidden checks of ``exercise`` in this kernel; return how many passed."""
+def run_hidden(exercise: str, seed: int | None = None) -> None:
+    """Run the hidden checks of ``exercise`` in this kernel (returns None: nbgrader reads return values)."""
     from cs231n_lec7.checks.core import CheckFailure, Context, LocalFunctions, check_seed, quiet_numerics
 
     from .grade import all_checks, load_config
@@ -60,4 +60,3 @@ def run_hidden(exercise: str, seed: int | None = None) -> int:
         except CheckFailure:
             raise CheckFailure(f"a hidden check of {exercise} failed") from None
     print(f"{exercise}: {len(checks)} hidden checks passed")
-    return len(checks)

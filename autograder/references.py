@@ -61,6 +61,11 @@ def verify(ref=None, rtol=1e-12):
             if set(stored.files) != set(values):
                 problems.append(f"{path}: stored keys differ from live keys")
             for key, value in values.items():
-                if key in stored.files and not np.allclose(stored[key], value, rtol=rtol, atol=0, equal_nan=True):
+                if key not in stored.files:
+                    continue
+                old = stored[key]
+                if old.shape != value.shape:
+                    problems.append(f"{path}: {key} has shape {old.shape}, live recomputation {value.shape}")
+                elif not np.allclose(old, value, rtol=rtol, atol=0, equal_nan=True):
                     problems.append(f"{path}: {key} differs from live recomputation")
     return problems

@@ -19,11 +19,13 @@ released file; otherwise it is refused with the file and line named.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import shutil
 import tempfile
+import tokenize
 
 from .grade import load_config
 
@@ -32,6 +34,22 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 NB_BEGIN_HIDDEN, NB_END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 DEF_RE = re.compile(r"^(\s*)def\s+([A-Za-z_]\w*)\s*\(")
 TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".toml", ".txt", ".cfg", ".yml", ".yaml", ".json")
+
+
+COMPUTES = re.compile(r"(?<![=<>!])=(?!=)|^return\b")  # assignments and returns: lines that compute
+
+
+def code_key(line):
+    """``line`` without its comment and without any whitespace: ``a = b  # c`` -> ``a=b``."""
+    text = line.strip()
+    try:
+        comments = [t for t in tokenize.generate_tokens(io.StringIO(text + "\n").readline)
+                    if t.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):
+        comments = []
+    if comments:
+        text = text[: comments[0].start[1]]
+    return "".join(text.split())
 
 
 class ReleaseError(Exception):
@@ -106,7 +124,10 @@ def _solution_lines(source_root):
                     for k, line in enumerate(body):
                         key = line.strip()
                         if key and not key.startswith("#"):
-                            found.setdefault(key, f"{os.path.relpath(path, source_root)}:{start + k + 2}")
+                            where = f"{os.path.relpath(path, source_root)}:{start + k + 2}"
+                            found.setdefault(key, where)
+                            if COMPUTES.search(code_key(line)):
+                                found.setdefault(("code", code_key(line)), where)
     nb_dir = os.path.join(source_root, "notebooks")
     for fname in sorted(os.listdir(nb_dir)) if os.path.isdir(nb_dir) else []:
         if not fname.endswith(".ipynb"):
@@ -156,9 +177,10 @@ def scan_for_solutions(release_root, solution_lines):
                 lines = text.splitlines()
             for i, line in enumerate(lines):
                 key = line.strip()
-                if key in solution_lines:
+                source = solution_lines.get(key) or solution_lines.get(("code", code_key(line)))
+                if source:
                     leaks.append(f"{os.path.relpath(path, release_root)}:{i + 1}: {key!r} "
-                                 f"(solution line from {solution_lines[key]})")
+                                 f"(solution line from {source})")
     return leaks
 
 

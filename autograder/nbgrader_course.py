@@ -1,0 +1,270 @@
+"""Lay out an nbgrader course from the one source tree, and keep hidden tests out of feedback.
+
+``python -m autograder.nbgrader_course build COURSE_DIR`` writes::
+
+    COURSE_DIR/
+      nbgrader_config.py        copy of the repository's (course id, exchange, timeouts,
+                                exclude_overwriting, code stub, feedback preprocessors)
+      README.md                 the commands below
+      source/lec7/              nbgrader's "source" version of the one assignment
+        NN_<topic>.ipynb        the source notebooks: solutions and hidden tests in place
+        cs231n_lec7/            the STUDENT release of the package (stubs, visible checks,
+                                expected values) from ``autograder.release`` -- never the
+                                solution: ``nbgrader generate_assignment`` copies .py files
+                                verbatim, and ``autograde`` copies source files over the
+                                submission (except the package's modules, see the config)
+        <other files>           anything else in notebooks/ (images a notebook shows)
+
+Then, in COURSE_DIR (or in the repository: its nbgrader_config.py points here when
+``LEC7_COURSE_DIR`` is set or the course is the default ``_build/nbgrader``)::
+
+    nbgrader generate_assignment lec7      # release/lec7/: notebooks without solutions
+    nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/
+    nbgrader generate_feedback lec7        # feedback/<id>/lec7/*.html, hidden tests removed
+    nbgrader export                        # grades.csv
+    python -m autograder.nbgrader_course verify-feedback COURSE_DIR
+
+A submission folder ``submitted/<id>/lec7/`` holds the notebooks and the student's
+``cs231n_lec7/`` beside them; the kernel runs in that folder, so ``import cs231n_lec7``
+finds the student's package first (the current folder precedes the installed one).
+
+What the hidden-test cells need: they call ``autograder.notebook.run_hidden``, which
+must be importable in the kernel, i.e. this project installed (``pip install -e .``)
+on the machine that runs ``nbgrader autograde``. It compares the student's package
+with the instructor's solution, loaded from the installed tree under another name.
+Nothing of ``autograder/`` is copied into the course, so it never reaches students;
+a submitted folder named ``autograder`` is ignored (``CourseDirectory.ignore``) so it
+cannot shadow the real one.
+
+What nbgrader does not protect: the student's code runs in the same kernel as the
+tests, so a hostile submission can patch the checks at run time. The sandboxed
+``python -m autograder grade`` is the grade of record; nbgrader is for notebook
+feedback and short answers.
+
+Feedback: nbgrader's feedback HTML is rendered from the autograded notebooks, which
+hold the hidden tests. :class:`HideHiddenTests` (listed in
+``GenerateFeedback.preprocessors`` by nbgrader_config.py) removes every hidden-test
+region and reduces the tracebacks of those cells to their last line.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASSIGNMENT = "lec7"
+PACKAGE = "cs231n_lec7"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+# What must never appear in a student's feedback.
+HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "run_hidden", "autograder.notebook")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+README = """# nbgrader course for cs231n-lec7
+
+Built by `python -m autograder.nbgrader_course build {course}` from the source tree.
+Layout and rules: `autograder/nbgrader_course.py` in the project.
+
+    cd {course}
+    nbgrader generate_assignment lec7
+    # put each student's work in submitted/<student_id>/lec7/ (notebooks + cs231n_lec7/)
+    nbgrader autograde lec7
+    nbgrader generate_feedback lec7
+    nbgrader export
+    python -m autograder.nbgrader_course verify-feedback {course}
+"""
+
+
+class CourseError(Exception):
+    """The course cannot be built; the message says why."""
+
+
+# ------------------------------------------------------------------ feedback
+def strip_hidden_region(source: str) -> tuple[str, bool]:
+    """``source`` without its BEGIN/END HIDDEN TESTS regions; and whether one was found."""
+    out, inside, found = [], False, False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line:
+            inside, found = True, True
+        elif END_HIDDEN in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out).rstrip("\n"), found
+
+
+class IgnoreReturnValues(NbGraderPreprocessor):
+    """For autograding: a check cell's return value is not a score.
+
+    nbgrader reads a number shown as a grade cell's result (``Out[n]: 3``) as
+    partial credit. Our check cells pass by not raising, so the result is
+    dropped from autograder cells before the grade is saved (a check that
+    returns how many checks passed must not earn that many points).
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+        return cell, resources
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """For feedback: drop hidden-test regions and the details of their failures.
+
+    In a cell that held a hidden-test region, an error output keeps only
+    ``ename: evalue`` (the traceback would print the hidden lines and the
+    instructor's file paths); outputs that mention ``run_hidden`` or the
+    markers are dropped.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        cell.source, found = strip_hidden_region(cell.source)
+        if not found:
+            return cell, resources
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                line = ANSI.sub("", f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")
+                output["traceback"] = [line]
+            text = str(output.get("text", "")) + str(output.get("evalue", ""))
+            if any(marker in text for marker in HIDDEN_MARKERS):
+                continue
+            kept.append(output)
+        cell.outputs = kept
+        return cell, resources
+
+
+def feedback_leaks(folder: str) -> list[str]:
+    """['file: marker'] for every feedback HTML file under ``folder`` that reveals a hidden test."""
+    leaks = []
+    for path in sorted(glob.glob(os.path.join(folder, "**", "*.html"), recursive=True)):
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+        leaks += [f"{os.path.relpath(path, folder)}: {m}" for m in HIDDEN_MARKERS if m in text]
+    return leaks
+
+
+# --------------------------------------------------------------------- build
+def source_notebooks(source_root: str = ROOT) -> list[str]:
+    return sorted(glob.glob(os.path.join(source_root, "notebooks", "*.ipynb")))
+
+
+def _check_notebook(path: str):
+    """Refuse a notebook whose hidden tests nbgrader would mishandle."""
+    import nbformat
+
+    import copy
+
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    nb = nbformat.read(path, as_version=4)
+    for n, cell in enumerate(nb.cells):
+        # a dry run of nbgrader's own release step, so its errors name the cell
+        for pre in (ClearSolutions(), ClearHiddenTests()):
+            try:
+                pre.preprocess_cell(copy.deepcopy(cell), {"language": "python"}, n)
+            except RuntimeError as err:
+                raise CourseError(f"{os.path.basename(path)} cell {n}: nbgrader cannot release it: {err} "
+                                  f"(a line that mentions a marker counts as one)") from None
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if BEGIN_HIDDEN in cell.source and not meta.get("grade"):
+            raise CourseError(f"{os.path.basename(path)} cell {n}: a hidden-test region outside an "
+                              f"autograder cell (nbgrader metadata grade: true)")
+        if cell.cell_type == "code" and meta.get("grade") and "run_hidden" in cell.source:
+            _, found = strip_hidden_region(cell.source)
+            if not found:
+                raise CourseError(f"{os.path.basename(path)} cell {n}: run_hidden outside "
+                                  f"### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS")
+
+
+def build(course_dir: str, notebooks=None, force: bool = False, source_root: str = ROOT,
+          assignment: str = ASSIGNMENT) -> str:
+    """Write ``course_dir/source/<assignment>/`` and the course's nbgrader_config.py.
+
+    notebooks: source notebooks to include (default: every ``notebooks/*.ipynb``).
+    force: replace an existing ``source/<assignment>`` (submissions, autograded
+    work and the gradebook are left alone).
+    Returns the assignment's source folder.
+    """
+    from .release import make_release
+
+    course_dir = os.path.abspath(course_dir)
+    dest = os.path.join(course_dir, "source", assignment)
+    if os.path.exists(dest) and not force:
+        raise CourseError(f"{dest} exists (use --force to replace it)")
+    notebooks = source_notebooks(source_root) if notebooks is None else [os.path.abspath(p) for p in notebooks]
+    if not notebooks:
+        raise CourseError(f"no notebooks to put in the course ({source_root}/notebooks/ has no .ipynb)")
+    names = [os.path.basename(p) for p in notebooks]
+    if len(set(names)) != len(names):
+        raise CourseError("two notebooks share a file name")
+    for path in notebooks:
+        _check_notebook(path)
+
+    staging = tempfile.mkdtemp(prefix="lec7-course-")
+    try:
+        release = os.path.join(staging, "release")
+        make_release(release, notebooks=False, source_root=source_root)  # refuses if a solution line leaks
+        src = os.path.join(staging, "source")
+        shutil.copytree(os.path.join(release, PACKAGE), os.path.join(src, PACKAGE),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for path in notebooks:
+            shutil.copyfile(path, os.path.join(src, os.path.basename(path)))
+        nb_dir = os.path.join(source_root, "notebooks")
+        if os.path.isdir(nb_dir):
+            for fname in sorted(os.listdir(nb_dir)):
+                full = os.path.join(nb_dir, fname)
+                if fname.startswith((".", "_")) or fname.endswith(".ipynb") or not os.path.isfile(full):
+                    continue
+                shutil.copyfile(full, os.path.join(src, fname))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        if os.path.exists(dest):
+            shutil.rmtree(dest)
+        shutil.copytree(src, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.copyfile(os.path.join(ROOT, "nbgrader_config.py"), os.path.join(course_dir, "nbgrader_config.py"))
+    with open(os.path.join(course_dir, "README.md"), "w") as fh:
+        fh.write(README.format(course=course_dir))
+    return dest
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.nbgrader_course",
+                                     description="nbgrader course for cs231n-lec7 (see the module docstring)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="lay out COURSE_DIR/source/lec7 from the source tree")
+    p.add_argument("course_dir", nargs="?", default=os.path.join(ROOT, "_build", "nbgrader"))
+    p.add_argument("--notebook", action="append", default=None, metavar="PATH",
+                   help="include only these notebooks (repeatable; default: notebooks/*.ipynb)")
+    p.add_argument("--force", action="store_true", help="replace an existing source/lec7")
+    p = sub.add_parser("verify-feedback", help="exit 1 if any feedback HTML reveals a hidden test")
+    p.add_argument("course_dir")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        try:
+            dest = build(args.course_dir, notebooks=args.notebook, force=args.force)
+        except CourseError as err:
+            print(f"course not built: {err}", file=sys.stderr)
+            return 1
+        print(f"nbgrader course source written to {dest}")
+        print(f"next: cd {os.path.abspath(args.course_dir)} && nbgrader generate_assignment {ASSIGNMENT}")
+        return 0
+    leaks = feedback_leaks(os.path.join(args.course_dir, "feedback"))
+    for line in leaks:
+        print(line)
+    print("feedback reveals no hidden test" if not leaks else f"{len(leaks)} leaks in feedback")
+    return 1 if leaks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

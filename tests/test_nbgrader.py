@@ -1,0 +1,180 @@
+"""nbgrader end to end: build the course, release, two submissions, autograde, feedback, export.
+
+The submissions use the small fixture notebook ``tests/fixtures/nbgrader/00_fixture.ipynb``
+(the real notebooks' check-cell pattern, two exercises, one short code answer) so the
+test runs in seconds; the real notebooks are executed by ``tests/test_notebooks.py``.
+Set ``LEC7_NBGRADER_ALL=1`` to build the course from every ``notebooks/*.ipynb`` too
+(release and feedback then cover them; the scores asserted are still the fixture's).
+
+- alice: the solution package and the notebook executed with the answer filled in;
+- bob: the release's stubs with a correct ``sgd_momentum`` planted, a tampered visible
+  check that always passes, and a fake ``autograder/notebook.py`` whose ``run_hidden``
+  does nothing. nbgrader must restore the checks and ignore the fake grader.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+from autograder.nbgrader_course import HIDDEN_MARKERS, HideHiddenTests, build, feedback_leaks
+
+pytestmark = pytest.mark.slow
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "nbgrader", "00_fixture.ipynb")
+NB = "00_fixture"
+POINTS = {"check_optim_sgd_momentum": 10, "check_optim_adam": 12, "check_first_step_scale": 2}
+
+
+def nbgrader(course, *args):
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("LEC7_COURSE_DIR", None)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def set_cell(path, grade_id, source):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = source
+    nbformat.write(nb, path)
+
+
+def execute(path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": os.path.dirname(path)}}).execute()
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = str(tmp_path_factory.mktemp("course"))
+    notebooks = [FIXTURE]
+    if os.environ.get("LEC7_NBGRADER_ALL"):
+        notebooks += sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+    build(course, notebooks=notebooks)
+    nbgrader(course, "generate_assignment", "lec7")
+    release = os.path.join(course, "release", "lec7")
+
+    # alice: solution package, answer filled in, notebook executed
+    alice = os.path.join(course, "submitted", "alice", "lec7")
+    shutil.copytree(release, alice)
+    shutil.rmtree(os.path.join(alice, "cs231n_lec7"))
+    shutil.copytree(os.path.join(ROOT, "cs231n_lec7"), os.path.join(alice, "cs231n_lec7"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    set_cell(os.path.join(alice, f"{NB}.ipynb"), "first_step_scale", "first_step_scale = 1 / (1 - 0.9)")
+    execute(os.path.join(alice, f"{NB}.ipynb"))
+
+    # bob: stubs + a correct sgd_momentum, a tampered check, a fake grader
+    bob = os.path.join(course, "submitted", "bob", "lec7")
+    shutil.copytree(release, bob)
+    from cs231n_lec7 import optim
+
+    with open(os.path.join(bob, "cs231n_lec7", "optim.py"), "a") as fh:
+        fh.write("\n\n" + textwrap.dedent(inspect.getsource(optim.sgd_momentum)))
+    with open(os.path.join(bob, "cs231n_lec7", "checks", "__init__.py"), "a") as fh:
+        fh.write("\n\ndef check_exercise(exercise, verbose=True):\n    print('all passed')\n")
+    os.makedirs(os.path.join(bob, "autograder"))
+    for fname in ("__init__.py", "notebook.py"):
+        with open(os.path.join(bob, "autograder", fname), "w") as fh:
+            fh.write("def run_hidden(exercise, seed=None):\n    print('hidden checks passed')\n")
+
+    nbgrader(course, "autograde", "lec7")
+    nbgrader(course, "generate_feedback", "lec7")
+    nbgrader(course, "export")
+    return course
+
+
+def cell_scores(course, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + os.path.join(course, "gradebook.db")) as gb:
+        nb = gb.find_submission_notebook(NB, "lec7", student)
+        return {g.name: g.score for g in nb.grades}
+
+
+def test_release_has_stubs_and_no_hidden_tests(course):
+    release = os.path.join(course, "release", "lec7")
+    with open(os.path.join(release, "cs231n_lec7", "optim.py")) as fh:
+        assert "### BEGIN SOLUTION" not in fh.read(), "the release package holds solutions"
+    for path in glob.glob(os.path.join(release, "*.ipynb")):
+        with open(path) as fh:
+            text = fh.read()
+        for marker in ("BEGIN HIDDEN TESTS", "run_hidden", "BEGIN SOLUTION"):
+            assert marker not in text, f"{os.path.basename(path)} released with {marker!r}"
+
+
+def test_full_and_partial_scores(course):
+    alice, bob = cell_scores(course, "alice"), cell_scores(course, "bob")
+    assert alice == POINTS, (f"alice (the solution) should earn every point: {alice}; a number shown as a "
+                             f"check cell's result is read as partial credit by nbgrader")
+    assert bob == {"check_optim_sgd_momentum": 10, "check_optim_adam": 0, "check_first_step_scale": 0}, bob
+
+
+def test_students_package_is_graded(course):
+    # alice's full marks come from her package: the course's own copy is the stubbed release
+    source_optim = os.path.join(course, "source", "lec7", "cs231n_lec7", "optim.py")
+    with open(source_optim) as fh:
+        assert "NotImplementedError" in fh.read()
+    for student in ("alice", "bob"):
+        with open(os.path.join(course, "submitted", student, "lec7", "cs231n_lec7", "optim.py")) as fh:
+            submitted = fh.read()
+        with open(os.path.join(course, "autograded", student, "lec7", "cs231n_lec7", "optim.py")) as fh:
+            assert fh.read() == submitted, f"autograde replaced {student}'s optim.py"
+    # bob's tampered check was restored from the release, and his fake grader ignored
+    with open(os.path.join(course, "autograded", "bob", "lec7", "cs231n_lec7", "checks", "__init__.py")) as fh:
+        assert "print('all passed')" not in fh.read()
+    assert not os.path.exists(os.path.join(course, "autograded", "bob", "lec7", "autograder"))
+
+
+def test_feedback_hides_hidden_tests(course):
+    autograded = glob.glob(os.path.join(course, "autograded", "*", "lec7", f"{NB}.ipynb"))
+    assert autograded and all("BEGIN HIDDEN TESTS" in open(p).read() for p in autograded), \
+        "the autograded notebooks should hold the hidden tests (else this test proves nothing)"
+    html = sorted(glob.glob(os.path.join(course, "feedback", "*", "lec7", "*.html")))
+    assert {os.path.basename(os.path.dirname(os.path.dirname(p))) for p in html} == {"alice", "bob"}
+    assert feedback_leaks(os.path.join(course, "feedback")) == []
+    for path in html:
+        with open(path) as fh:
+            text = fh.read()
+        for marker in ("BEGIN HIDDEN TESTS", "run_hidden", "autograder/notebook.py"):
+            assert marker not in text, f"{path} reveals {marker!r}"
+    with open(os.path.join(course, "feedback", "bob", "lec7", f"{NB}.html")) as fh:
+        text = fh.read()
+    assert "not implemented yet" in text, "bob's feedback should say what failed"
+
+
+def test_hide_hidden_tests_strips_source_and_tracebacks(course):
+    nb = nbformat.read(os.path.join(course, "autograded", "bob", "lec7", f"{NB}.ipynb"), as_version=4)
+    hidden = [i for i, c in enumerate(nb.cells) if "BEGIN HIDDEN TESTS" in c.source]
+    assert hidden
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    text = json.dumps(nb)
+    for marker in HIDDEN_MARKERS:
+        assert marker not in text
+    errors = [o for i in hidden for o in nb.cells[i].outputs if o.output_type == "error"]
+    assert errors, "bob's check cells should have failed"
+    assert all(o.traceback == [f"{o.ename}: {o.evalue}"] for o in errors)
+
+
+def test_export_csv(course):
+    with open(os.path.join(course, "grades.csv")) as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == sum(POINTS.values())
+    assert float(rows["bob"]["score"]) == 10.0

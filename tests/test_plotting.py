@@ -1,0 +1,119 @@
+"""The shared plotting helpers: titles, labels, legends, the animation and the slider fallback."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from cs231n_lec7 import plotting  # noqa: E402
+
+
+def bowl(x):
+    return 0.5 * (x[0] ** 2 + 10.0 * x[1] ** 2)
+
+
+class Landscape:
+    """Duck-typed landscape: plot_contours only needs ``.value``."""
+
+    def value(self, x):
+        return bowl(x)
+
+
+PATHS = {"a": np.array([[1.0, 1.0], [0.5, 0.2], [0.1, 0.0]]),
+         "b": np.array([[-1.0, 1.0], [-0.5, 0.5], [np.nan, np.nan]])}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.mark.parametrize("f", [bowl, Landscape()])
+def test_plot_contours_titles_labels_legend(f):
+    ax = plotting.plot_contours(f, PATHS, title="Bowl", minimum=[0, 0])
+    assert ax.get_title() == "Bowl"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a", "b", "minimum"]
+    # the diverged (NaN) point is dropped, the limits come from the finite points with a margin
+    lo, hi = ax.get_xlim()
+    assert lo < -1.0 and hi > 1.0 and np.isfinite([lo, hi]).all()
+
+
+def test_plot_contours_needs_limits_or_paths():
+    with pytest.raises(ValueError, match="xlim"):
+        plotting.plot_contours(bowl)
+    ax = plotting.plot_contours(bowl, xlim=(-1, 1), ylim=(-1, 1), log_levels=False, title="t")
+    assert ax.get_legend() is None  # no lines, no legend
+    with pytest.raises(TypeError):
+        plotting.plot_contours(42, xlim=(-1, 1), ylim=(-1, 1))
+
+
+def test_plot_contours_on_saddle_with_negative_values():
+    ax = plotting.plot_contours(lambda x: x[0] ** 2 - x[1] ** 2, {"p": np.zeros((2, 2))},
+                                xlim=(-1, 1), ylim=(-1, 1), title="Saddle")
+    assert ax.get_title() == "Saddle"
+
+
+class FakeSolver:
+    loss_history = list(np.linspace(2.3, 0.5, 50))
+    train_acc_history = [0.1, 0.5, 0.8]
+    val_acc_history = [0.1, 0.45, 0.7]
+
+
+def test_training_curves_from_solver_and_dict():
+    runs = {"sgd": FakeSolver(), "adam": {"loss_history": [2.0, 1.0, 0.5], "val_acc_history": [0.2, 0.6]}}
+    ax_loss, ax_acc = plotting.plot_training_curves(runs, title="Digits", smooth=5)
+    assert ax_loss.figure is ax_acc.figure
+    assert ax_loss.figure._suptitle.get_text() == "Digits"
+    assert ax_loss.get_title() and ax_acc.get_title()
+    assert ax_loss.get_xlabel() == "iteration" and ax_acc.get_xlabel() == "epoch"
+    assert [t.get_text() for t in ax_loss.get_legend().get_texts()] == ["sgd", "adam"]
+    acc_labels = [t.get_text() for t in ax_acc.get_legend().get_texts()]
+    assert acc_labels == ["sgd", "adam"]  # one entry per run; dashed train + solid val share the colour
+    styles = [line.get_linestyle() for line in ax_acc.get_lines()]
+    assert styles == ["--", "-", "-"]
+    # smoothing with a window of 5 shortens the curve by 4 points
+    assert len(ax_loss.get_lines()[0].get_xdata()) == 46
+
+
+def test_animate_paths_returns_jshtml_and_closes_figure():
+    before = len(plt.get_fignums())
+    html = plotting.animate_paths(bowl, PATHS, frames=3, title="Race")
+    assert "<script" in html.data and "Animation" in html.data
+    assert len(plt.get_fignums()) == before
+    with pytest.raises(ValueError):
+        plotting.animate_paths(bowl, {})
+
+
+def test_interactive_static_fallback_calls_once_with_defaults(monkeypatch):
+    monkeypatch.setenv(plotting.STATIC_ENV, "1")
+    calls = []
+
+    def draw(alpha, rule, steps):
+        calls.append((alpha, rule, steps))
+        return "drawn"
+
+    out = plotting.interactive(draw, alpha=(0.0, 1.0, 0.1, 0.3), rule=["sgd", "adam"], steps=5)
+    assert out == "drawn"
+    assert calls == [(0.3, "sgd", 5)]
+
+
+def test_interactive_outside_a_kernel_is_static(monkeypatch):
+    monkeypatch.delenv(plotting.STATIC_ENV, raising=False)
+    assert not plotting._has_widget_frontend()  # pytest is not a Jupyter kernel
+    assert plotting.interactive(lambda rho: rho * 2, rho=(0.0, 0.99, 0.01, 0.9)) == pytest.approx(1.8)
+
+
+def test_plot_contours_uses_value_grid_of_a_real_landscape():
+    from cs231n_lec7 import landscapes
+
+    bowl = landscapes.Quadratic(condition_number=10.0, dim=2, rotation=0.3)
+    path = landscapes.run_optimizer("sgd", bowl, np.array([1.0, 1.0]), 5, {"learning_rate": 0.1})
+    ax = plotting.plot_contours(bowl, {"sgd": path}, minimum=bowl.minimum, title="Quadratic")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["sgd", "minimum"]
