@@ -54,6 +54,10 @@ def checks_by_exercise(config):
     out = {}
     for exercise in config["exercises"]:
         out[exercise] = [c for c in registry.values() if c.exercises[0] == exercise]
+    unchecked = [ex for ex, checks in out.items() if not checks]
+    if unchecked:
+        raise ValueError(f"config.toml lists {', '.join(unchecked)} but no check grades it: "
+                         f"write its checks or remove it from config.toml")
     return out
 
 

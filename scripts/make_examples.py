@@ -92,8 +92,7 @@ def main():
     from cs231n_lec7 import optim
 
     for name in ("sgd_momentum", "nesterov_momentum"):
-        plant_function(dave, f"optim.{name}", function_source(getattr(optim, name), name).replace(
-            "### BEGIN SOLUTION\n", "").replace("### END SOLUTION\n", ""),
+        plant_function(dave, f"optim.{name}", MARKER_RE.sub("", function_source(getattr(optim, name), name)),
             header="import numpy as np\nfrom cs231n_lec7.optim import _defaults\n")
     shutil.rmtree(tmp)
     print(f"wrote {', '.join(sorted(os.listdir(OUT)))} to {os.path.relpath(OUT, ROOT)}")
