@@ -183,6 +183,9 @@ class Sandbox:
             return py, self.workdir
         cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         needed = python_paths()
+        for n in sorted({os.path.realpath(n) for n in needed} | {os.path.abspath(n) for n in needed}):
+            if n.startswith("/tmp" + os.sep):  # a Python installed under /tmp stays usable
+                cmd += ["--ro-bind", n, n]
         hidden = [PROJECT_ROOT, os.path.expanduser("~"), *self.hide]
         import tempfile
 

@@ -102,11 +102,11 @@ HOSTILE = {
             config.update(t=config.get("t", 0) + 1, m=np.zeros_like(w), v=np.zeros_like(w))
             return w.copy(), config
         """)), "relative error"),
-    "steal_solution": ("optim.nesterov_momentum", lambda s: plant_function(s, "optim.nesterov_momentum", src("""
+    "steal_solution": ("optim.nesterov_momentum", lambda s: plant_function(s, "optim.nesterov_momentum", src(f"""
         def nesterov_momentum(w, dw, config=None):
             import importlib.util, os
             here = os.path.realpath(os.getcwd())
-            for root in ("/work", "/root", "/home", "/opt", "/srv", "/tmp", "/usr/local", "/var"):
+            for root in ("{ROOT}", os.path.expanduser("~"), "/tmp"):
                 for dirpath, dirnames, files in os.walk(root):
                     if os.path.realpath(dirpath).startswith(here) or ".venv" in dirpath:
                         continue
