@@ -121,7 +121,7 @@ HOSTILE = {
                             mod = importlib.util.module_from_spec(spec)
                             spec.loader.exec_module(mod)
                             return mod.nesterov_momentum(w, dw, config)
-            return w.copy(), (config or {})
+            return w.copy(), (config or {{}})
         """)), None),
     "flood_output": ("", lambda s: plant_function(s, "optim.sgd_momentum", src("""
         _solution = sgd_momentum
