@@ -131,37 +131,55 @@ def _nearest_index(size_in, size_out):
     return np.minimum(((np.arange(size_out) + 0.5) * size_in / size_out).astype(int), size_in - 1)
 
 
-def read_window(coords, size_in, size_out):
-    """(start, length) with coords == start + nearest-resize indices of a window of that length, or None."""
-    coords = np.asarray(coords, dtype=np.int64)
+def read_windows(coords, size_in, size_out):
+    """(start, length) per row of ``coords`` (n, size_out), or (-1, -1) where no window fits.
+
+    A row is a window when ``coords == start + nearest-resize indices`` of a window
+    of that length lying inside ``0..size_in - 1``; the shortest such length wins.
+    """
+    coords = np.asarray(coords, dtype=np.int64).reshape(-1, size_out)
+    starts = np.full(len(coords), -1, dtype=np.int64)
+    lengths = np.full(len(coords), -1, dtype=np.int64)
     for length in range(1, size_in + 1):
         idx = _nearest_index(length, size_out)
-        start = int(coords[0] - idx[0])
-        if 0 <= start <= size_in - length and np.array_equal(coords, start + idx):
-            return start, length
-    return None
+        start = coords[:, 0] - idx[0]
+        fits = (lengths < 0) & (start >= 0) & (start <= size_in - length)
+        fits &= np.all(coords == start[:, None] + idx, axis=1)
+        starts[fits], lengths[fits] = start[fits], length
+    return starts, lengths
+
+
+def read_window(coords, size_in, size_out):
+    """(start, length) with coords == start + nearest-resize indices of a window of that length, or None."""
+    starts, lengths = read_windows(coords, size_in, size_out)
+    return None if lengths[0] < 0 else (int(starts[0]), int(lengths[0]))
 
 
 def read_crops(out, H, W, out_h, out_w, label):
-    """[(top, ch, left, cw)] read from cropped coordinate images; fails if a crop is not a window."""
-    windows = []
-    for k in range(out.shape[0]):
-        rows, cols = out[k, :, :, 0].astype(np.int64), out[k, :, :, 1].astype(np.int64)
-        if not (np.all(rows == rows[:, :1]) and np.all(cols == cols[:1, :])):
+    """[(top, ch, left, cw)] read from cropped coordinate images; fails if a crop is not a window.
+
+    All crops are read at once; the first bad crop (in batch order) is reported.
+    """
+    rows, cols = out[:, :, :, 0].astype(np.int64), out[:, :, :, 1].astype(np.int64)
+    aligned = np.all(rows == rows[:, :, :1], axis=(1, 2)) & np.all(cols == cols[:, :1, :], axis=(1, 2))
+    top, ch = read_windows(rows[:, :, 0], H, out_h)
+    left, cw = read_windows(cols[:, 0, :], W, out_w)
+    inside = (ch > 0) & (cw > 0)
+    one_image = np.all(out[:, :, :, 2] == out[:, :1, :1, 2], axis=(1, 2))
+    bad = ~(aligned & inside & one_image)
+    if bad.any():
+        k = int(np.argmax(bad))
+        if not aligned[k]:
             raise CheckFailure(f"{label}: crop {k} is not an axis-aligned window of its image (rows and columns "
                                f"got mixed up?)")
-        r = read_window(rows[:, 0], H, out_h)
-        c = read_window(cols[0, :], W, out_w)
-        if r is None or c is None:
-            span = (int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max()))
+        if not inside[k]:
+            span = (int(rows[k].min()), int(rows[k].max()), int(cols[k].min()), int(cols[k].max()))
             raise CheckFailure(
                 f"{label}: crop {k} (rows {span[0]}..{span[1]}, columns {span[2]}..{span[3]} of a {H}x{W} image) "
                 f"is not a window inside the image resized with resize_nearest — crop out of bounds? A window "
                 f"of height ch fits at top rows 0..H-ch only (a window running past the edge is cut short)")
-        if not np.array_equal(out[k, :, :, 2], np.full((out_h, out_w), out[k, 0, 0, 2])):
-            raise CheckFailure(f"{label}: crop {k} mixes pixels of different images")
-        windows.append((r[0], r[1], c[0], c[1]))
-    return np.array(windows)
+        raise CheckFailure(f"{label}: crop {k} mixes pixels of different images")
+    return np.stack([top, ch, left, cw], axis=1)
 
 
 def crop_positions(ctx, n, H, W, out_h, out_w, seed):

@@ -149,17 +149,29 @@ class Context:
         """Stored value ``key`` = ``file/name...`` from ``expected/file.npz``."""
         file, _, name = key.partition("/")
         if file not in self._expected_cache:
-            path = os.path.join(self.expected_dir, f"{file}.npz")
-            if not os.path.exists(path):
-                raise ExpectedMissing(f"{path} is missing: run `python -m autograder references`")
-            with np.load(path, allow_pickle=False) as data:
-                self._expected_cache[file] = {k: data[k] for k in data.files}
+            self._expected_cache[file] = _load_expected(os.path.join(self.expected_dir, f"{file}.npz"))
         try:
-            return self._expected_cache[file][name]
+            return self._expected_cache[file][name].copy()
         except KeyError:
             raise ExpectedMissing(
                 f"{file}.npz has no entry {name!r}: run `python -m autograder references`"
             ) from None
+
+
+_EXPECTED_FILES: dict = {}
+
+
+def _load_expected(path: str) -> dict:
+    """The arrays of one ``expected/*.npz``, read once per process (re-read when the file changes)."""
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        raise ExpectedMissing(f"{path} is missing: run `python -m autograder references`") from None
+    cached = _EXPECTED_FILES.get(path)
+    if cached is None or cached[0] != stamp:
+        with np.load(path, allow_pickle=False) as data:
+            cached = _EXPECTED_FILES[path] = (stamp, {k: data[k] for k in data.files})
+    return cached[1]
 
 
 def check_seed(base_seed: int, name: str) -> int:
