@@ -212,3 +212,19 @@ def test_reference_passes_every_check(check):
             check.func(Context(ref, ref=ref, seed=check_seed(SEED, check.name)))
     except CheckFailure as err:
         pytest.fail(f"{check.visibility} check {check.name!r} fails on the reference solution: {err}")
+
+
+def test_expected_values_are_shared_read_once_and_handed_out_as_copies(tmp_path):
+    """A check that writes into an expected array (or a mirrored argument) cannot corrupt the next check's."""
+    from cs231n_lec7.checks.core import Context, ExpectedMissing
+
+    path = tmp_path / "demo.npz"
+    np.savez(path, a=np.arange(3.0))
+    first = Context(None, expected_dir=str(tmp_path)).expected("demo/a")
+    first[...] = -1.0
+    assert np.array_equal(Context(None, expected_dir=str(tmp_path)).expected("demo/a"), np.arange(3.0))
+    np.savez(path, a=np.arange(4.0))  # regenerated files are read again
+    os.utime(path, ns=(1, 10**18))
+    assert Context(None, expected_dir=str(tmp_path)).expected("demo/a").shape == (4,)
+    with pytest.raises(ExpectedMissing, match="missing"):
+        Context(None, expected_dir=str(tmp_path)).expected("nothere/a")

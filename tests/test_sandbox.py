@@ -88,6 +88,27 @@ def test_worker_calls_and_mirrors_in_place_changes(solution_dir, mode):
         sandbox.stop()
 
 
+def test_worker_sends_back_only_the_arrays_a_call_changed(solution_dir):
+    """In-place changes to array arguments are mirrored; untouched arrays do not travel back."""
+    plant_function(solution_dir, "optim.sgd_momentum", (
+        "def sgd_momentum(w, dw, config=None):\n"
+        "    w -= 0.1 * dw\n"
+        "    return w, config\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        w, dw = np.ones(3), np.full(3, 2.0)
+        buffers = []
+        header = {"op": "call", "fn": "optim.sgd_momentum", "args": wire.encode([w, dw, {}], buffers),
+                  "kwargs": wire.encode({}, buffers)}
+        answer, _ = sandbox.request(header, buffers)
+        assert answer["ok"] and sorted(i for i, _ in answer["writeback"]) == [0, 2]  # w changed, dw did not
+        fn = RemoteFunctions(sandbox)
+        fn("optim.sgd_momentum")(w, dw, {})
+        assert np.allclose(w, 0.8) and np.allclose(dw, 2.0)  # the judge's w mirrors the change
+    finally:
+        sandbox.stop()
+
+
 def test_worker_timeout_and_death_are_reported(solution_dir):
     plant_function(solution_dir, "optim.adam", "def adam(w, dw, config=None):\n    while True:\n        pass\n")
     plant_function(solution_dir, "optim.adagrad", "def adagrad(w, dw, config=None):\n    import os\n    os._exit(7)\n")
