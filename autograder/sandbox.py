@@ -211,6 +211,7 @@ class Sandbox:
                "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", TOKEN_VAR: self.token}
         cmd, cwd = self._command()
+        self._inbox = bytearray()  # bytes read ahead from the worker's answers
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, preexec_fn=self.limits.apply, bufsize=0)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
@@ -275,21 +276,23 @@ class Sandbox:
 
     # -------------------------------------------------------------- calls
     def _read_exact(self, n, deadline):
+        """``n`` bytes from the worker; reads ahead (one frame usually arrives in one read)."""
         fd = self.proc.stdout.fileno()
-        chunks, got = [], 0
-        while got < n:
+        inbox = self._inbox
+        while len(inbox) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerTimeout()
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 raise WorkerTimeout()
-            chunk = os.read(fd, min(n - got, 1 << 20))
+            chunk = os.read(fd, min(max(n - len(inbox), 1 << 16), 1 << 20))
             if not chunk:
                 raise WorkerDied(self._death_reason())
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+            inbox += chunk
+        data = bytes(inbox[:n])
+        del inbox[:n]
+        return data
 
     def _death_reason(self):
         proc = self.proc

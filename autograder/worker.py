@@ -118,11 +118,10 @@ class Handle:
 
 
 def write_frame(stream, header, buffers):
+    """One frame in one write: the reader wakes once per message, not once per buffer."""
     header = dict(header, buffers=[len(b) for b in buffers])
     data = json.dumps(header, allow_nan=False).encode()
-    stream.write(_HEADER.pack(len(data)) + data)
-    for b in buffers:
-        stream.write(b)
+    stream.write(b"".join([_HEADER.pack(len(data)), data, *buffers]))
     stream.flush()
 
 
@@ -221,7 +220,7 @@ def serve(proto_in, proto_out):
 
 def main(argv):
     # Protocol on private copies of stdin/stdout; the student's prints go to stderr.
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
