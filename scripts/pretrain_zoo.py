@@ -1,10 +1,11 @@
-"""Regenerate the model zoo (``cs231n_lec7/model_zoo/``) bit for bit, and print the sha256.
+"""Regenerate the model zoo (``cs231n_lec7/model_zoo/``) and print the sha256.
 
     python scripts/pretrain_zoo.py            # rewrite the weights and SHA256SUMS
     python scripts/pretrain_zoo.py --check    # retrain into a temp folder, compare with the shipped file
     python scripts/pretrain_zoo.py --out DIR  # write somewhere else
 
-The recipe (everything seeded; the same numpy and BLAS give the same bytes):
+The recipe (everything seeded; the same numpy and BLAS give the same bytes, another
+BLAS build or CPU gives weights equal up to float32 rounding, which ``--check`` accepts):
 FullyConnectedNet 64-128-64-10 in float32, He initialisation (seed 0), trained
 on the source task ``transfer.source_task()`` (the ten digits, source half) with
 SGD+momentum 0.9, batch 64, cosine decay from 0.1 to 0 over 1500 iterations,
@@ -45,6 +46,18 @@ def pretrain():
     return model, transfer.accuracy(model, task["X_test"], task["y_test"])
 
 
+ROUNDING_TOL = 1e-5  # max |difference| of weights retrained with another BLAS (seen: 5e-7)
+
+
+def max_weight_difference(path_a, path_b):
+    """Largest absolute difference between the arrays of two zoo files (inf if their layouts differ)."""
+    with np.load(path_a, allow_pickle=False) as a, np.load(path_b, allow_pickle=False) as b:
+        if sorted(a.files) != sorted(b.files) or any(a[k].shape != b[k].shape for k in a.files):
+            return float("inf")
+        return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k].astype(np.float64)), initial=0.0))
+                   for k in a.files)
+
+
 def write_zoo(out_dir):
     """Pretrain, write ``<out_dir>/digits_mlp.npz`` and ``SHA256SUMS``; return (sha256, accuracy, size)."""
     os.makedirs(out_dir, exist_ok=True)
@@ -67,11 +80,18 @@ def main(argv=None):
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             digest, acc, size = write_zoo(tmp)
+            worst = max_weight_difference(os.path.join(tmp, f"{NAME}.npz"),
+                                          os.path.join(transfer.ZOO_DIR, f"{NAME}.npz"))
         shipped = transfer.recorded_checksums().get(f"{NAME}.npz")
-        same = shipped == digest and transfer.sha256_file(os.path.join(transfer.ZOO_DIR, f"{NAME}.npz")) == digest
         print(f"{NAME}.npz regenerated: sha256 {digest} ({size} bytes, source test accuracy {acc:.3f})")
-        print("identical to the shipped file" if same else f"DIFFERENT from the shipped file ({shipped})")
-        return 0 if same else 1
+        if shipped == digest:
+            print("identical to the shipped file")
+        elif worst <= ROUNDING_TOL:
+            print(f"equal to the shipped weights up to float32 rounding (max difference {worst:.2g}): this "
+                  f"machine's BLAS rounds differently from the one that made the shipped file")
+        else:
+            print(f"DIFFERENT from the shipped file (max weight difference {worst:.3g})")
+        return 0 if worst <= ROUNDING_TOL else 1
     digest, acc, size = write_zoo(args.out)
     print(f"{NAME}.npz: sha256 {digest} ({size} bytes, source test accuracy {acc:.3f})")
     return 0

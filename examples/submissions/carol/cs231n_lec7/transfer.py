@@ -6,8 +6,8 @@ The recipe of the lecture, scaled down to scikit-learn's bundled 8x8 digits
 1. A network **pretrained** on a source task ships with the package
    (``model_zoo/``): ``load_pretrained('digits_mlp')`` is a
    ``FullyConnectedNet`` 64-128-64-10 trained on the ten digits (the "source"
-   half of the images; regenerate it bit for bit with
-   ``python scripts/pretrain_zoo.py``). Every load verifies the file's sha256
+   half of the images; regenerate it with ``python scripts/pretrain_zoo.py``:
+   bit for bit with the same BLAS, up to float32 rounding with another). Every load verifies the file's sha256
    against ``model_zoo/SHA256SUMS`` and raises ``ChecksumError`` on a mismatch.
 2. **Target tasks** (``make_task``): NEW labels -- five classes, each a pair
    of digits (``TARGET_GROUPS``) -- on images the pretrained model never saw
