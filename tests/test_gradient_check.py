@@ -182,3 +182,18 @@ def test_rel_error_takes_the_maximum_not_the_mean():
     b[17] = 2.0
     assert rel_error(a, b) == pytest.approx(1 / 3)
     assert float(np.mean(np.abs(a - b) / (np.abs(a) + np.abs(b)))) < 1e-3  # what a mean would say
+
+
+def test_check_library_numerical_gradients_batched_and_one_by_one_agree():
+    """The checks' own centred differences: exact on a quadratic, identical batched or not."""
+    from cs231n_lec7.checks.core import Context, LocalFunctions, numerical_gradient, numerical_gradient_of_calls
+
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    x = np.array([0.3, -1.2])
+    one_by_one = numerical_gradient(lambda z: float(0.5 * z @ A @ z), x)
+    assert rel_error(one_by_one, A @ x) < 1e-9
+    ctx = Context(LocalFunctions(overrides={"demo.quad": lambda z, M: float(0.5 * z @ M @ z)}))
+    batched = numerical_gradient_of_calls(ctx, "demo.quad", lambda z: (z, A), lambda r: r, x)
+    assert np.array_equal(batched, one_by_one)
+    wrong = numerical_gradient_of_calls(ctx, "demo.quad", lambda z: (z, 2 * A), lambda r: r, x)
+    assert rel_error(wrong, A @ x) > 0.1

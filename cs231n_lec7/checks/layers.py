@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import CheckFailure, as_array, check, numerical_gradient, quiet_numerics, rel_error
+from .core import CheckFailure, as_array, check, numerical_gradient_of_calls, quiet_numerics, rel_error
 
 FWD, BWD = "layers.dropout_forward", "layers.dropout_backward"
 SIGMAS = 5.0  # statistical tolerance for kept fractions, in binomial standard deviations
@@ -25,16 +25,24 @@ def positive_input(shape, rng):
     return 1.0 + rng.random(shape)
 
 
-def forward(ctx, x, p, mode="train", seed=None):
+def dropout_param(p, mode="train", seed=None):
     param = {"mode": mode, "p": p}
     if seed is not None:
         param["seed"] = seed
-    with quiet_numerics():
-        result = ctx.fn(FWD)(x, param)
+    return param
+
+
+def forward_pair(result, shape):
+    """(out, cache) from what dropout_forward returned, failing clearly on anything else."""
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"dropout_forward: expected a pair (out, cache), got {type(result).__name__}")
-    out = as_array("dropout_forward: out", result[0], shape=x.shape)
-    return out, result[1]
+    return as_array("dropout_forward: out", result[0], shape=shape), result[1]
+
+
+def forward(ctx, x, p, mode="train", seed=None):
+    with quiet_numerics():
+        result = ctx.fn(FWD)(x, dropout_param(p, mode, seed))
+    return forward_pair(result, x.shape)
 
 
 def read_mask(out, x):
@@ -184,7 +192,8 @@ def gradient_check(ctx, shape, p, seed):
         if rel_error(dx, dout * mask) > 1e-8:
             raise CheckFailure("dropout_backward: dx should be dout * mask / p with the forward pass's mask")
         return
-    dx_num = numerical_gradient(lambda z: float(np.sum(forward(ctx, z, p, "train", seed)[0] * dout)), x)
+    dx_num = numerical_gradient_of_calls(ctx, FWD, lambda z: (z, dropout_param(p, "train", seed)),
+                                         lambda r: float(np.sum(forward_pair(r, shape)[0] * dout)), x)
     err = rel_error(dx, dx_num)
     if err > 1e-8:
         raise CheckFailure(f"dropout_backward: numerical gradient check failed, relative error {err:.3g} "

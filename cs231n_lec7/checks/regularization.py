@@ -27,7 +27,7 @@ from .core import (
     as_array,
     assert_close,
     check,
-    numerical_gradient,
+    numerical_gradient_of_calls,
     quiet_numerics,
     rel_error,
 )
@@ -55,6 +55,14 @@ def call_penalty(ctx, exercise, W, reg, *extra):
     W_copy = np.array(W, copy=True)
     with quiet_numerics():
         result = ctx.fn(exercise)(W, reg, *extra)
+    loss, dW = penalty_pair(label, result, np.shape(W))
+    if not np.array_equal(W, W_copy):
+        raise CheckFailure(f"{label}: the function changed the array W it was given")
+    return loss, dW
+
+
+def penalty_pair(label, result, shape):
+    """(loss as a float, dW) from what a penalty returned, failing clearly on anything else."""
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"{label}: expected a pair (loss, dW), got {type(result).__name__}")
     loss, dW = result
@@ -62,10 +70,7 @@ def call_penalty(ctx, exercise, W, reg, *extra):
         loss = loss.item()
     if not isinstance(loss, (float, int, np.floating, np.integer)) or isinstance(loss, bool):
         raise CheckFailure(f"{label}: loss should be a number (a float), got {type(loss).__name__}")
-    dW = as_array(f"{label}: dW", dW, shape=np.shape(W))
-    if not np.array_equal(W, W_copy):
-        raise CheckFailure(f"{label}: the function changed the array W it was given")
-    return float(loss), dW
+    return float(loss), as_array(f"{label}: dW", dW, shape=shape)
 
 
 def _close(a, b, tol=STEP_TOL):
@@ -109,7 +114,8 @@ def penalty_gradient_check(ctx, exercise, W, reg, *extra):
     """dW agrees with a centred-difference gradient of the student's own loss (W away from 0)."""
     label = exercise.rpartition(".")[2]
     _, dW = call_penalty(ctx, exercise, W, reg, *extra)
-    num = numerical_gradient(lambda z: call_penalty(ctx, exercise, z, reg, *extra)[0], W)
+    num = numerical_gradient_of_calls(ctx, exercise, lambda z: (z, reg, *extra),
+                                      lambda r: penalty_pair(label, r, np.shape(W))[0], W)
     err = rel_error(dW, num)
     if err > GRAD_TOL:
         ratio = float(np.median(np.abs(dW) / np.maximum(np.abs(num), 1e-12)))
@@ -203,16 +209,24 @@ def dc_problem(n, d, m, seed):
     return x, w, b
 
 
-def dc_forward(ctx, x, w, b, p, mode="train", seed=None):
+def layer_param(p, mode="train", seed=None):
     param = {"mode": mode, "p": p}
     if seed is not None:
         param["seed"] = seed
-    with quiet_numerics():
-        result = ctx.fn(DC_FWD)(x, w, b, param)
+    return param
+
+
+def dc_pair(result, shape):
+    """(out, cache) from what dropconnect_forward returned, failing clearly on anything else."""
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"dropconnect_forward: expected a pair (out, cache), got {type(result).__name__}")
-    out = as_array("dropconnect_forward: out", result[0], shape=(x.shape[0], w.shape[1]))
-    return out, result[1]
+    return as_array("dropconnect_forward: out", result[0], shape=shape), result[1]
+
+
+def dc_forward(ctx, x, w, b, p, mode="train", seed=None):
+    with quiet_numerics():
+        result = ctx.fn(DC_FWD)(x, w, b, layer_param(p, mode, seed))
+    return dc_pair(result, (x.shape[0], w.shape[1]))
 
 
 def read_effective_weights(x, b, out):
@@ -362,15 +376,17 @@ def dc_gradient_check(ctx, n, d, m, p, seed):
     dout = np.random.default_rng(seed + 3).standard_normal(out.shape)
     dx, dw, db = _dc_backward(ctx, dout, cache, (x.shape, w.shape, b.shape))
 
-    def f_of(which):
-        def f(z):
-            args = {"x": x, "w": w, "b": b}
-            args[which] = z
-            return float(np.sum(dc_forward(ctx, args["x"], args["w"], args["b"], p, "train", seed)[0] * dout))
-        return f
+    def args_with(which):
+        def args_at(z):
+            args = {"x": x, "w": w, "b": b, which: z}
+            return args["x"], args["w"], args["b"], layer_param(p, "train", seed)
+        return args_at
+
+    def value_of(result):
+        return float(np.sum(dc_pair(result, out.shape)[0] * dout))
 
     for name, got, at in (("dx", dx, x), ("dw", dw, w), ("db", db, b)):
-        num = numerical_gradient(f_of(name[1:]), at)
+        num = numerical_gradient_of_calls(ctx, DC_FWD, args_with(name[1:]), value_of, at)
         err = rel_error(got, num)
         if err > GRAD_TOL:
             raise CheckFailure(f"dropconnect_backward: {name} fails the numerical gradient check, relative error "
@@ -424,15 +440,17 @@ def sd_problem(shape, seed):
     return x, f
 
 
-def sd_forward(ctx, x, f, p, mode="train", seed=None):
-    param = {"mode": mode, "p": p}
-    if seed is not None:
-        param["seed"] = seed
-    with quiet_numerics():
-        result = ctx.fn(SD_FWD)(x, f, param)
+def sd_pair(result, shape):
+    """(y, cache) from what stochastic_depth_forward returned, failing clearly on anything else."""
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"stochastic_depth_forward: expected a pair (y, cache), got {type(result).__name__}")
-    return as_array("stochastic_depth_forward: y", result[0], shape=x.shape), result[1]
+    return as_array("stochastic_depth_forward: y", result[0], shape=shape), result[1]
+
+
+def sd_forward(ctx, x, f, p, mode="train", seed=None):
+    with quiet_numerics():
+        result = ctx.fn(SD_FWD)(x, f, layer_param(p, mode, seed))
+    return sd_pair(result, x.shape)
 
 
 def read_gate(x, f, y):
@@ -570,8 +588,13 @@ def sd_gradient_check(ctx, shape, p, seed):
     dout = np.random.default_rng(seed + 9).standard_normal(shape)
     with quiet_numerics():
         dx, df = ctx.fn(SD_BWD)(dout, cache)
-    num_x = numerical_gradient(lambda z: float(np.sum(sd_forward(ctx, z, f, p, "train", seed)[0] * dout)), x)
-    num_f = numerical_gradient(lambda z: float(np.sum(sd_forward(ctx, x, z, p, "train", seed)[0] * dout)), f)
+    param = layer_param(p, "train", seed)
+
+    def value_of(result):
+        return float(np.sum(sd_pair(result, shape)[0] * dout))
+
+    num_x = numerical_gradient_of_calls(ctx, SD_FWD, lambda z: (z, f, param), value_of, x)
+    num_f = numerical_gradient_of_calls(ctx, SD_FWD, lambda z: (x, z, param), value_of, f)
     for name, got, num in (("dx_skip", dx, num_x), ("df", df, num_f)):
         err = rel_error(as_array(f"stochastic_depth_backward: {name}", got, shape=shape), num)
         if err > GRAD_TOL:
