@@ -173,6 +173,7 @@ class Sandbox:
         self._output_dropped = 0
         self._drain = None
         self.restarts = 0
+        self._started = False
         become_subreaper()
 
     # ----------------------------------------------------------- process
@@ -205,6 +206,7 @@ class Sandbox:
         return cmd + py, self.workdir
 
     def start(self):
+        self._started = True
         shutil.copyfile(WORKER_FILE, os.path.join(self.workdir, "_worker.py"))
         self.token = os.urandom(8).hex()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
@@ -214,6 +216,7 @@ class Sandbox:
         self._inbox = bytearray()  # bytes read ahead from the worker's answers
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, preexec_fn=self.limits.apply, bufsize=0)
+        os.set_blocking(self.proc.stdin.fileno(), False)  # writes honour the deadline too (see _write_all)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
 
@@ -311,14 +314,44 @@ class Sandbox:
             return f"the worker died: {why.get(sig, sig)}"
         return f"the worker exited with code {code} (did your code call exit() or os._exit()?)"
 
+    def _write_all(self, data, deadline):
+        fd = self.proc.stdin.fileno()
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerTimeout()
+            _, ready, _ = select.select([], [fd], [], remaining)
+            if not ready:
+                raise WorkerTimeout()
+            try:
+                view = view[os.write(fd, view[:1 << 16]):]
+            except BlockingIOError:
+                continue
+
     def request(self, header, buffers=(), timeout=10.0):
+        """Send one request and wait for its answer.
+
+        A worker that misses the deadline is killed at once: an answer arriving
+        late would otherwise be taken for the answer to the next request. The
+        next request starts a fresh worker (counted in ``restarts``).
+        """
         if not self.alive():
             if self.proc is not None:
                 raise WorkerDied(self._death_reason())
+            if self._started:
+                self.restarts += 1
             self.start()
         deadline = time.monotonic() + timeout
         try:
-            wire.write_frame(self.proc.stdin, header, list(buffers))
+            return self._exchange(header, buffers, deadline)
+        except WorkerTimeout:
+            self.stop()
+            raise
+
+    def _exchange(self, header, buffers, deadline):
+        try:
+            self._write_all(wire.frame_bytes(header, list(buffers)), deadline)
         except (BrokenPipeError, OSError):
             raise WorkerDied(self._death_reason()) from None
         (n,) = wire._HEADER.unpack(self._read_exact(wire._HEADER.size, deadline))
@@ -340,8 +373,7 @@ class Sandbox:
                   "kwargs": wire.encode(dict(kwargs), buffers)}
         answer, out = self.request(header, buffers, timeout)
         if not answer.get("ok"):
-            err = answer.get("error", {})
-            raise StudentError(str(err.get("type", "Error")), str(err.get("message", "")), str(err.get("where", "")))
+            raise _student_error(answer)
         try:
             result = wire.decode(answer["result"], out)
             for index, value in answer.get("writeback", []):
@@ -349,6 +381,26 @@ class Sandbox:
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         return result
+
+    def call_many(self, fn, arg_lists, timeout):
+        """``[fn(*args) for args in arg_lists]`` in the worker, in one round trip (no writeback)."""
+        buffers = []
+        header = {"op": "many", "fn": fn, "arg_lists": wire.encode([list(a) for a in arg_lists], buffers)}
+        answer, out = self.request(header, buffers, timeout)
+        if not answer.get("ok"):
+            raise _student_error(answer)
+        try:
+            results = wire.decode(answer["results"], out)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
+        if not isinstance(results, list) or len(results) != len(arg_lists):
+            raise StudentError("BadReturnValue", "the worker answered the wrong number of results", "")
+        return results
+
+
+def _student_error(answer):
+    err = answer.get("error", {})
+    return StudentError(str(err.get("type", "Error")), str(err.get("message", "")), str(err.get("where", "")))
 
 
 def _mirror(original, new):
@@ -372,10 +424,17 @@ class RemoteFunctions:
 
     def __call__(self, exercise):
         def remote(*args, **kwargs):
-            remaining = 10.0 if self.deadline is None else self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise WorkerTimeout()
-            return self.sandbox.call(exercise, args, kwargs, remaining)
+            return self.sandbox.call(exercise, args, kwargs, self._remaining())
 
         remote.__name__ = exercise
         return remote
+
+    def _remaining(self):
+        remaining = 10.0 if self.deadline is None else self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise WorkerTimeout()
+        return remaining
+
+    def many(self, exercise, arg_lists):
+        """Results of ``exercise`` on each argument list, computed in the worker in one round trip."""
+        return self.sandbox.call_many(exercise, arg_lists, self._remaining())

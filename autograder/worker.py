@@ -23,7 +23,10 @@ Requests: ``{"op": "call", "fn": "optim.adam", "args": [...], "kwargs": {...}}``
 answers ``{"ok": true, "result": ..., "writeback": [[i, value], ...]}`` where
 writeback carries the state, after the call, of dict arguments and of array
 arguments whose bytes changed (the judge mirrors in-place changes); ``{"op": "import", "module": "optim"}``
-answers ``{"ok": true}`` or the import error; errors answer
+answers ``{"ok": true}`` or the import error; ``{"op": "many", "fn": ..., "arg_lists":
+[[...], ...]}`` calls the function once per argument list (numerical gradients:
+one round trip instead of hundreds) and answers ``{"ok": true, "results": [...]}``
+without writeback, or the first error; errors answer
 ``{"ok": false, "error": {"type", "message", "where"}}``.
 """
 import json
@@ -117,11 +120,15 @@ class Handle:
         return f"<{self.type_name} kept in the worker>"
 
 
-def write_frame(stream, header, buffers):
-    """One frame in one write: the reader wakes once per message, not once per buffer."""
+def frame_bytes(header, buffers):
+    """A whole frame as bytes, sent in one write: the reader wakes once per message."""
     header = dict(header, buffers=[len(b) for b in buffers])
     data = json.dumps(header, allow_nan=False).encode()
-    stream.write(b"".join([_HEADER.pack(len(data)), data, *buffers]))
+    return b"".join([_HEADER.pack(len(data)), data, *buffers])
+
+
+def write_frame(stream, header, buffers):
+    stream.write(frame_bytes(header, buffers))
     stream.flush()
 
 
@@ -201,6 +208,11 @@ def serve(proto_in, proto_out):
                                                         and _changed(a, request["args"][i], buffers))]
                 answer = {"ok": True, "result": encode(result, out_buffers, handles, np),
                           "writeback": writeback}
+            elif op == "many":  # the same function on many argument lists; no writeback
+                module_name, _, func_name = request["fn"].rpartition(".")
+                func = getattr(importlib.import_module(f"{PACKAGE}.{module_name}"), func_name)
+                results = [func(*args) for args in decode(request["arg_lists"], buffers, handles, np)]
+                answer = {"ok": True, "results": encode(results, out_buffers, handles, np)}
             elif op == "import":
                 importlib.import_module(f"{PACKAGE}.{request['module']}")
                 answer = {"ok": True}

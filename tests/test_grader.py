@@ -179,6 +179,25 @@ HOSTILE = {
             cfg["m"], cfg["v"] = m, v
             return np.subtract(w, step).astype(w.dtype), cfg
         """)), None),
+    # Wrong, then stuck only on the diagnosis probe's inputs (its configs carry beta1): the probe's
+    # timeout must not leave a busy worker (or its late answers) to the next exercises.
+    "hangs_in_diagnosis": ("optim.adagrad", lambda s: plant_function(s, "optim.adagrad", src("""
+        def adagrad(w, dw, config=None):
+            config = {} if config is None else config
+            while "beta1" in config:
+                pass
+            config.setdefault("learning_rate", 1e-2)
+            return w - config["learning_rate"] * dw, config
+        """)), None),
+    "slow_in_diagnosis": ("optim.adagrad", lambda s: plant_function(s, "optim.adagrad", src("""
+        def adagrad(w, dw, config=None):
+            import time
+            config = {} if config is None else config
+            if "beta1" in config:
+                time.sleep(2.5)
+            config.setdefault("learning_rate", 1e-2)
+            return w - config["learning_rate"] * dw, config
+        """)), None),
     "honest": ("", lambda s: None, None),
 }
 

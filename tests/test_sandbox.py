@@ -109,6 +109,23 @@ def test_worker_sends_back_only_the_arrays_a_call_changed(solution_dir):
         sandbox.stop()
 
 
+def test_many_runs_a_batch_in_one_round_trip_and_reports_the_first_error(solution_dir):
+    """`many` (numerical gradients) equals one call per argument list; a raising call fails the batch."""
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        fn = RemoteFunctions(sandbox)
+        W = np.arange(6.0).reshape(2, 3)
+        batch = fn.many("regularization.l2_penalty", [(W, 0.5), (2 * W, 0.1)])
+        one = [fn("regularization.l2_penalty")(*args) for args in [(W, 0.5), (2 * W, 0.1)]]
+        assert len(batch) == 2
+        for (loss, dW), (loss1, dW1) in zip(batch, one):
+            assert loss == loss1 and np.array_equal(dW, dW1)
+        with pytest.raises(StudentError, match="ValueError|TypeError"):
+            fn.many("regularization.l2_penalty", [(W, 0.5), ("not an array", None)])
+    finally:
+        sandbox.stop()
+
+
 def test_worker_timeout_and_death_are_reported(solution_dir):
     plant_function(solution_dir, "optim.adam", "def adam(w, dw, config=None):\n    while True:\n        pass\n")
     plant_function(solution_dir, "optim.adagrad", "def adagrad(w, dw, config=None):\n    import os\n    os._exit(7)\n")
@@ -122,6 +139,53 @@ def test_worker_timeout_and_death_are_reported(solution_dir):
         fn.deadline = time.monotonic() + 5.0
         with pytest.raises(WorkerDied, match="exited with code 7"):
             fn("optim.adagrad")(np.ones(2), np.ones(2))
+    finally:
+        sandbox.stop()
+
+
+def test_a_late_answer_is_never_taken_for_the_next_one(solution_dir):
+    """A worker that misses its deadline is killed; the next call gets a fresh worker and its own answer."""
+    plant_function(solution_dir, "optim.adagrad", (
+        "def adagrad(w, dw, config=None):\n"
+        "    import time\n"
+        "    time.sleep(1.5)\n"
+        "    return w * 0 + 111.0, config\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        fn = RemoteFunctions(sandbox)
+        fn.deadline = time.monotonic() + 0.5
+        with pytest.raises(WorkerTimeout):
+            fn("optim.adagrad")(np.ones(2), np.ones(2), {})
+        assert not sandbox.alive()
+        time.sleep(1.5)  # the old worker would have answered by now
+        fn.deadline = time.monotonic() + 5.0
+        next_w, _ = fn("optim.sgd_momentum")(np.ones(2), np.ones(2), {"learning_rate": 0.5})
+        assert np.allclose(next_w, 0.5) and sandbox.restarts == 1
+    finally:
+        sandbox.stop()
+
+
+def test_a_worker_that_stops_reading_cannot_block_the_judge(solution_dir):
+    """Writes honour the deadline: a request larger than the pipe, to a worker busy in a call, times out."""
+    plant_function(solution_dir, "optim.adagrad", (
+        "def adagrad(w, dw, config=None):\n"
+        "    import time\n"
+        "    time.sleep(30)\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        sandbox.start()
+        buffers = []
+        busy = {"op": "call", "fn": "optim.adagrad", "args": wire.encode([np.ones(2), np.ones(2), {}], buffers),
+                "kwargs": wire.encode({}, buffers)}
+        with pytest.raises(WorkerTimeout):  # the worker is now asleep in adagrad, not reading
+            sandbox._exchange(busy, buffers, time.monotonic() + 1.0)
+        big_buffers = []
+        big = {"op": "call", "fn": "optim.sgd_momentum", "args": wire.encode([np.ones(2**20)], big_buffers),
+               "kwargs": {}}
+        started = time.monotonic()
+        with pytest.raises(WorkerTimeout):  # 8 MB cannot fit in the pipe
+            sandbox._exchange(big, big_buffers, time.monotonic() + 1.0)
+        assert time.monotonic() - started < 5.0
     finally:
         sandbox.stop()
 
