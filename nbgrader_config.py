@@ -79,8 +79,10 @@ c.Autograde.exclude_overwriting = {ASSIGNMENT: sorted(_students_files)}
 
 # -- feedback ---------------------------------------------------------------
 # nbgrader's feedback HTML would show the hidden-test regions of the autograded
-# notebooks (and their tracebacks). This preprocessor removes both; it runs after
-# GetGrades so the scores are still read from the gradebook.
+# notebooks and everything their cells printed (the student's own prints of hidden
+# inputs, tracebacks). This preprocessor removes the regions and replaces those
+# cells' outputs by a note with the cell's score; it runs after GetGrades so the
+# scores are still read from the gradebook.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.nbgrader_course.HideHiddenTests",

@@ -44,18 +44,22 @@ feedback and short answers.
 Feedback: nbgrader's feedback HTML is rendered from the autograded notebooks, which
 hold the hidden tests. :class:`HideHiddenTests` (listed in
 ``GenerateFeedback.preprocessors`` by nbgrader_config.py) removes every hidden-test
-region and reduces the tracebacks of those cells to their last line.
+region and replaces ALL outputs of those cells (stdout, stderr, tracebacks, display
+data) by one neutral note with the cell's score: a student's ``print`` inside a
+function that a hidden test calls, or an error message quoting its arguments, would
+otherwise reveal the hidden inputs. The visible checks of such a cell are the ones
+the student runs in the released notebook, where their output is shown in full.
 """
 from __future__ import annotations
 
 import argparse
 import glob
 import os
-import re
 import shutil
 import sys
 import tempfile
 
+import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,7 +68,6 @@ PACKAGE = "cs231n_lec7"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 # What must never appear in a student's feedback.
 HIDDEN_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "run_hidden", "autograder.notebook")
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 README = """# nbgrader course for cs231n-lec7
 
@@ -99,6 +102,17 @@ def strip_hidden_region(source: str) -> tuple[str, bool]:
     return "\n".join(out).rstrip("\n"), found
 
 
+HIDDEN_OUTPUT_NOTE = "This cell ran hidden tests: its output is not shown in feedback."
+
+
+def hidden_output_note(cell) -> str:
+    """:data:`HIDDEN_OUTPUT_NOTE`, plus the cell's score when nbgrader's GetGrades has set it."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("score") is None or meta.get("points") is None:
+        return HIDDEN_OUTPUT_NOTE + "\n"
+    return f"{HIDDEN_OUTPUT_NOTE} Score: {float(meta['score']):g} / {float(meta['points']):g}.\n"
+
+
 class IgnoreReturnValues(NbGraderPreprocessor):
     """For autograding: a check cell's return value is not a score.
 
@@ -116,30 +130,21 @@ class IgnoreReturnValues(NbGraderPreprocessor):
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """For feedback: drop hidden-test regions and the details of their failures.
+    """For feedback: drop hidden-test regions, and every output of their cells.
 
-    In a cell that held a hidden-test region, an error output keeps only
-    ``ename: evalue`` (the traceback would print the hidden lines and the
-    instructor's file paths); outputs that mention ``run_hidden`` or the
-    markers are dropped.
+    A cell that held a hidden-test region keeps its visible source; its outputs
+    (whatever the student's code printed while the hidden tests called it, a
+    traceback quoting hidden values, display data) are replaced by
+    :data:`HIDDEN_OUTPUT_NOTE` and the cell's score, which nbgrader's
+    ``GetGrades`` (run before this) stores in the cell's metadata.
     """
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         cell.source, found = strip_hidden_region(cell.source)
-        if not found:
-            return cell, resources
-        kept = []
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                line = ANSI.sub("", f"{output.get('ename', 'Error')}: {output.get('evalue', '')}")
-                output["traceback"] = [line]
-            text = str(output.get("text", "")) + str(output.get("evalue", ""))
-            if any(marker in text for marker in HIDDEN_MARKERS):
-                continue
-            kept.append(output)
-        cell.outputs = kept
+        if found:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=hidden_output_note(cell))]
         return cell, resources
 
 

@@ -9,7 +9,11 @@ Set ``LEC7_NBGRADER_ALL=1`` to build the course from every ``notebooks/*.ipynb``
 - alice: the solution package and the notebook executed with the answer filled in;
 - bob: the release's stubs with a correct ``sgd_momentum`` planted, a tampered visible
   check that always passes, and a fake ``autograder/notebook.py`` whose ``run_hidden``
-  does nothing. nbgrader must restore the checks and ignore the fake grader.
+  does nothing. nbgrader must restore the checks and ignore the fake grader;
+- carol: the solution package, except that when a hidden check calls them,
+  ``sgd_momentum`` shows its inputs (stdout, display data) and ``adam`` prints them to
+  stderr and raises an error quoting them. The autograded notebook holds all of it,
+  the feedback none of it.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import textwrap
 import nbformat
 import pytest
 
-from autograder.nbgrader_course import HIDDEN_MARKERS, HideHiddenTests, build, feedback_leaks
+from autograder.nbgrader_course import HIDDEN_MARKERS, HIDDEN_OUTPUT_NOTE, HideHiddenTests, build, feedback_leaks
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +38,39 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "nbgrader", "00_fixture.ipynb")
 NB = "00_fixture"
 POINTS = {"check_optim_sgd_momentum": 10, "check_optim_adam": 12, "check_first_step_scale": 2}
+STUDENTS = ("alice", "bob", "carol")
+# What carol's code shows of the hidden inputs; none of it may reach the feedback.
+LEAKS = ("LEAK-STDOUT", "LEAK-STDERR", "LEAK-DISPLAY", "LEAK-TRACEBACK")
+CAROL_OPTIM = """
+
+import sys as _sys
+
+_solution_sgd_momentum, _solution_adam = sgd_momentum, adam
+
+
+def _called_by_hidden_check():
+    frame = _sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "run_hidden":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def sgd_momentum(w, dw, config=None):
+    if _called_by_hidden_check():
+        print("LEAK-STDOUT w =", w.ravel()[:3])
+        from IPython.display import display
+        display({"text/plain": f"LEAK-DISPLAY config = {config}"}, raw=True)
+    return _solution_sgd_momentum(w, dw, config)
+
+
+def adam(w, dw, config=None):
+    if _called_by_hidden_check():  # stderr scores 0 in nbgrader, as the error does
+        print("LEAK-STDERR dw =", dw.ravel()[:3], file=_sys.stderr)
+        raise ValueError(f"LEAK-TRACEBACK w = {w.ravel()[:3]}")
+    return _solution_adam(w, dw, config)
+"""
 
 
 def nbgrader(course, *args):
@@ -95,6 +132,15 @@ def course(tmp_path_factory):
         with open(os.path.join(bob, "autograder", fname), "w") as fh:
             fh.write("def run_hidden(exercise, seed=None):\n    print('hidden checks passed')\n")
 
+    # carol: the solution, leaking the hidden inputs when a hidden check calls it
+    carol = os.path.join(course, "submitted", "carol", "lec7")
+    shutil.copytree(release, carol)
+    shutil.rmtree(os.path.join(carol, "cs231n_lec7"))
+    shutil.copytree(os.path.join(ROOT, "cs231n_lec7"), os.path.join(carol, "cs231n_lec7"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with open(os.path.join(carol, "cs231n_lec7", "optim.py"), "a") as fh:
+        fh.write(CAROL_OPTIM)
+
     nbgrader(course, "autograde", "lec7")
     nbgrader(course, "generate_feedback", "lec7")
     nbgrader(course, "export")
@@ -121,10 +167,11 @@ def test_release_has_stubs_and_no_hidden_tests(course):
 
 
 def test_full_and_partial_scores(course):
-    alice, bob = cell_scores(course, "alice"), cell_scores(course, "bob")
+    alice, bob, carol = (cell_scores(course, s) for s in STUDENTS)
     assert alice == POINTS, (f"alice (the solution) should earn every point: {alice}; a number shown as a "
                              f"check cell's result is read as partial credit by nbgrader")
     assert bob == {"check_optim_sgd_momentum": 10, "check_optim_adam": 0, "check_first_step_scale": 0}, bob
+    assert carol == {"check_optim_sgd_momentum": 10, "check_optim_adam": 0, "check_first_step_scale": 0}, carol
 
 
 def test_students_package_is_graded(course):
@@ -148,7 +195,7 @@ def test_feedback_hides_hidden_tests(course):
     assert autograded and all("BEGIN HIDDEN TESTS" in open(p).read() for p in autograded), \
         "the autograded notebooks should hold the hidden tests (else this test proves nothing)"
     html = sorted(glob.glob(os.path.join(course, "feedback", "*", "lec7", "*.html")))
-    assert {os.path.basename(os.path.dirname(os.path.dirname(p))) for p in html} == {"alice", "bob"}
+    assert {os.path.basename(os.path.dirname(os.path.dirname(p))) for p in html} == set(STUDENTS)
     assert feedback_leaks(os.path.join(course, "feedback")) == []
     for path in html:
         with open(path) as fh:
@@ -157,24 +204,39 @@ def test_feedback_hides_hidden_tests(course):
             assert marker not in text, f"{path} reveals {marker!r}"
     with open(os.path.join(course, "feedback", "bob", "lec7", f"{NB}.html")) as fh:
         text = fh.read()
-    assert "not implemented yet" in text, "bob's feedback should say what failed"
+    for score in ("Score: 10 / 10.", "Score: 0 / 12."):
+        assert f"{HIDDEN_OUTPUT_NOTE} {score}" in text, f"bob's feedback should show {score!r} in the note"
+    assert "write your answer in this cell" in text, "outputs of cells without hidden tests are kept"
 
 
-def test_hide_hidden_tests_strips_source_and_tracebacks(course):
-    nb = nbformat.read(os.path.join(course, "autograded", "bob", "lec7", f"{NB}.ipynb"), as_version=4)
+def test_feedback_shows_nothing_a_hidden_test_printed(course):
+    with open(os.path.join(course, "autograded", "carol", "lec7", f"{NB}.ipynb")) as fh:
+        autograded = fh.read()
+    missing = [m for m in LEAKS if m not in autograded]
+    assert not missing, f"carol's code should have shown {missing} in the hidden checks (else this proves nothing)"
+    for path in glob.glob(os.path.join(course, "feedback", "*", "lec7", "*.html")):
+        with open(path) as fh:
+            text = fh.read()
+        assert not [m for m in LEAKS if m in text], f"{path} shows what carol's code printed in the hidden checks"
+
+
+@pytest.mark.parametrize("student", ["bob", "carol"])
+def test_hide_hidden_tests_keeps_only_a_note_in_hidden_cells(course, student):
+    nb = nbformat.read(os.path.join(course, "autograded", student, "lec7", f"{NB}.ipynb"), as_version=4)
     hidden = [i for i, c in enumerate(nb.cells) if "BEGIN HIDDEN TESTS" in c.source]
     assert hidden
+    assert any(o.output_type == "error" for i in hidden for o in nb.cells[i].outputs), \
+        f"{student}'s adam check should have failed"
     nb, _ = HideHiddenTests().preprocess(nb, {})
     text = json.dumps(nb)
-    for marker in HIDDEN_MARKERS:
+    for marker in HIDDEN_MARKERS + LEAKS:
         assert marker not in text
-    errors = [o for i in hidden for o in nb.cells[i].outputs if o.output_type == "error"]
-    assert errors, "bob's check cells should have failed"
-    assert all(o.traceback == [f"{o.ename}: {o.evalue}"] for o in errors)
+    for i in hidden:  # no GetGrades here, so no score in the note
+        assert [(o.output_type, o.text) for o in nb.cells[i].outputs] == [("stream", HIDDEN_OUTPUT_NOTE + "\n")]
 
 
 def test_export_csv(course):
     with open(os.path.join(course, "grades.csv")) as fh:
         rows = {r["student_id"]: r for r in csv.DictReader(fh)}
     assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == sum(POINTS.values())
-    assert float(rows["bob"]["score"]) == 10.0
+    assert float(rows["bob"]["score"]) == float(rows["carol"]["score"]) == 10.0
