@@ -540,3 +540,43 @@ def test_diagnosis_is_silent_on_the_reference():
 def test_there_are_known_mistakes_for_every_graded_rule():
     for rule in GRADED:
         assert sum(m.exercise == f"optim.{rule}" for m in OPTIM_MISTAKES) >= 2, rule
+
+
+# The tiny-gradient check names epsilon's placement only for that mistake.
+EPS_RULES = ("adagrad", "rmsprop", "adam")
+EPS_INSIDE_MISTAKES = [m for m in OPTIM_MISTAKES if m.title == "epsilon inside the square root"]
+
+
+def tiny_check_failure(exercise, fn, seed=GRADE_SEED):
+    """The message of ``exercise``'s hidden tiny-gradient check on ``fn`` ("" if it passes)."""
+    rule = exercise.split(".")[1]
+    (c,) = [c for c in all_checks().values() if c.name == f"{rule}: tiny gradients (epsilon placement)"]
+    try:
+        with quiet_numerics():
+            c.func(Context(LocalFunctions(overrides={exercise: fn}), ref=LocalFunctions(),
+                           seed=check_seed(seed, c.name)))
+    except CheckFailure as err:
+        return str(err)
+    return ""
+
+
+def test_every_epsilon_rule_has_an_eps_inside_mistake():
+    assert sorted(m.exercise for m in EPS_INSIDE_MISTAKES) == sorted(f"optim.{r}" for r in EPS_RULES)
+
+
+@pytest.mark.parametrize("mistake", EPS_INSIDE_MISTAKES, ids=lambda m: m.exercise)
+def test_tiny_gradient_check_names_epsilon_inside_the_root(mistake):
+    message = tiny_check_failure(mistake.exercise, mistake.fn)
+    assert "likely bug: epsilon inside the square root" in message, message
+    assert "expected" in message and "got" in message, message
+
+
+@pytest.mark.parametrize("mistake", [m for m in OPTIM_MISTAKES if m.exercise.split(".")[1] in EPS_RULES
+                                     and m.title != "epsilon inside the square root"],
+                         ids=lambda m: f"{m.exercise}:{m.title}")
+def test_tiny_gradient_check_blames_epsilon_for_no_other_mistake(mistake):
+    message = tiny_check_failure(mistake.exercise, mistake.fn)
+    assert "epsilon" not in message and "sqrt" not in message, message
+    if mistake.title == "missing bias correction":
+        assert message and "expected" in message and "got" in message, \
+            "Adam without bias correction should fail the tiny-gradient check with expected vs got"

@@ -6,6 +6,11 @@ Per rule:
 - fresh problems drawn from the grade seed (shape, w, dw, state and
   hyper-parameters random), compared with the reference solution live;
 - where epsilon matters (AdaGrad, RMSProp, Adam): tiny gradients, ~1e-9.
+
+A failed step is blamed on epsilon's placement only when the student's
+``next_w`` matches the known "epsilon inside the square root" rule of
+``autograder/mistakes.py`` run on the same inputs (and not the reference);
+any other wrong answer gets the plain expected-vs-got message.
 """
 from __future__ import annotations
 
@@ -27,8 +32,13 @@ from cs231n_lec7.checks.core import (
 )
 from cs231n_lec7.checks.optim import RULES
 
+from ..mistakes import MISTAKES
+
 REFERENCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "references", "optim.npz")
 NUM_STEPS = 40
+EPS_INSIDE = "epsilon inside the square root"
+# rule -> the known wrong rule sqrt(cache + eps) (AdaGrad, RMSProp, Adam)
+EPS_INSIDE_VARIANTS = {m.exercise.split(".")[1]: m for m in MISTAKES if m.title == EPS_INSIDE}
 
 # Non-default hyper-parameters for the stored trajectories.
 TRAJECTORY_HYPER = {
@@ -117,6 +127,16 @@ def _copy_config(cfg):
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in cfg.items()}
 
 
+def _close(got, want, tol=STEP_TOL) -> bool:
+    """Whether ``got`` is an array of ``want``'s shape within ``tol`` (never raises)."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+        with quiet_numerics():
+            return got.shape == np.shape(want) and bool(np.all(np.isfinite(got))) and rel_error(got, want) <= tol
+    except (TypeError, ValueError):
+        return False
+
+
 def run_fresh(ctx, rule, tiny=False, num_steps=3):
     """Fresh random problem: compare every step's w and state with the live reference."""
     exercise = f"optim.{rule}"
@@ -128,11 +148,17 @@ def run_fresh(ctx, rule, tiny=False, num_steps=3):
     cfg = random_state(rule, rng, shape, tiny)
     got_w, got_cfg = w.copy(), _copy_config(cfg)
     want_w, want_cfg = w.copy(), _copy_config(cfg)
+    variant = EPS_INSIDE_VARIANTS.get(rule)
+    var_w, var_cfg = w.copy(), _copy_config(cfg)
     for k, dw in enumerate(grads):
         with quiet_numerics():
             got_w, got_cfg = result_pair(f"{rule} at step {k + 1}", ctx.fn(exercise)(got_w, dw.copy(), got_cfg))
             want_w, want_cfg = ctx.ref(exercise)(want_w, dw.copy(), want_cfg)
-        hint = "epsilon goes outside the square root: sqrt(cache) + eps" if tiny else ""
+            if variant is not None:
+                var_w, var_cfg = variant.fn(var_w, dw.copy(), var_cfg)
+        hint = ""
+        if variant is not None and _close(got_w, var_w) and not _close(got_w, want_w):
+            hint = f"likely bug: {variant.title}. {variant.explanation}"
         assert_close(f"{rule}: next_w at step {k + 1}", got_w, want_w, STEP_TOL, hint)
         assert_config_has(f"{rule} at step {k + 1}", got_cfg, RULES[rule]["state"])
         for key in RULES[rule]["state"]:
