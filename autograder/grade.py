@@ -149,76 +149,96 @@ def _outcome(name, exercise, check, fraction, message, status=None, seed=None):
 
 
 def run_checks(sandbox, config, seed, ref=None):
-    """Run every configured exercise's checks through ``sandbox``. Returns (outcomes, diagnoses)."""
+    """Run every configured exercise's checks through ``sandbox``. Returns (outcomes, diagnoses).
+
+    Two phases: the visible checks of every exercise, then — after
+    ``sandbox.mark_output()`` — the hidden checks and the diagnosis probes. What
+    the student's code prints in the first phase may be shown to the student;
+    in the second it could quote hidden inputs, so it is for instructors only.
+    Each exercise has ``per_exercise_timeout_s`` per phase; an exercise stopped
+    by a timeout or a dead worker in the first phase is not run again.
+    """
     limits = config.get("limits", {})
     timeout = float(limits.get("per_exercise_timeout_s", 10.0))
     fn = RemoteFunctions(sandbox)
     ref = ref or LocalFunctions()
+    by_exercise = checks_by_exercise(config)
+    results = {exercise: [] for exercise in by_exercise}
+    stopped = {}  # exercise -> why its remaining checks were not run
+    for hidden in (False, True):
+        if hidden:
+            sandbox.mark_output()
+        import_errors = {}
+        for exercise, checks in by_exercise.items():
+            checks = [c for c in checks if c.hidden == hidden]
+            if checks:
+                _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped,
+                              results[exercise])
     outcomes, diagnoses = [], {}
-    import_errors = {}
-    for exercise, checks in checks_by_exercise(config).items():
-        module = exercise.rpartition(".")[0]
-        if module not in import_errors:
-            import_errors[module] = _import_module(sandbox, module, timeout)
-        failed = False
-        if import_errors[module]:
-            for c in checks:
-                outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
+    for exercise, mine in results.items():
+        _gate_hard_coded(mine, exercise)
+        outcomes += mine
+        if exercise in stopped or all(o["fraction"] >= 1.0 for o in mine):
             continue
         fn.deadline = time.monotonic() + timeout
-        stop_reason = None
-        for c in checks:
-            s = check_seed(seed, c.name)
-            if stop_reason:
-                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
-                failed = True
-                continue
-            try:
-                c.func(Context(fn, ref=ref, seed=s))
-                outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
-            except CheckFailure as err:
-                outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
-            except StudentError as err:
-                msg = ("not implemented yet" if err.type_name == "NotImplementedError"
-                       else err.describe())
-                outcomes.append(_outcome(c.name, exercise, c, 0.0, msg, seed=s))
-            except WorkerTimeout:
-                stop_reason = (f"time limit: the checks of {exercise} did not finish within {timeout:g} s "
-                               f"(an infinite loop?)")
-                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
-                sandbox.restart()
-            except WorkerDied as err:
-                stop_reason = f"{err} while running {exercise}"
-                outcomes.append(_outcome(c.name, exercise, c, 0.0, stop_reason, "error", s))
-                sandbox.restart()
-            except ExpectedMissing:
-                raise
-            except Exception as err:  # a strange value made the comparison itself fail
-                outcomes.append(_outcome(c.name, exercise, c, 0.0,
-                                         f"the returned values could not be checked ({type(err).__name__}: "
-                                         f"{err})", seed=s))
-            failed = failed or outcomes[-1]["fraction"] < 1.0
-        _gate_hard_coded(outcomes, exercise)
-        if failed and not stop_reason:
-            fn.deadline = time.monotonic() + timeout
-            try:
-                found = mistakes.diagnose(exercise, fn(exercise), ref(exercise))
-            except Exception:
-                found = []
-            if not sandbox.alive():
-                sandbox.restart()
-            if found:
-                diagnoses[exercise] = [{"title": m.title, "explanation": m.explanation} for m in found]
+        try:
+            found = mistakes.diagnose(exercise, fn(exercise), ref(exercise))
+        except Exception:
+            found = []
+        if not sandbox.alive():
+            sandbox.restart()
+        if found:
+            diagnoses[exercise] = [{"title": m.title, "explanation": m.explanation} for m in found]
     return outcomes, diagnoses
 
 
-def _gate_hard_coded(outcomes, exercise):
+def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes):
+    """Run ``checks`` of one exercise, appending to ``outcomes``; record a stop in ``stopped``."""
+    module = exercise.rpartition(".")[0]
+    if module not in import_errors:
+        import_errors[module] = _import_module(sandbox, module, timeout)
+    if import_errors[module]:
+        for c in checks:
+            outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
+        return
+    fn.deadline = time.monotonic() + timeout
+    for c in checks:
+        s = check_seed(seed, c.name)
+        if exercise in stopped:
+            outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
+            continue
+        try:
+            c.func(Context(fn, ref=ref, seed=s))
+            outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
+        except CheckFailure as err:
+            outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
+        except StudentError as err:
+            msg = ("not implemented yet" if err.type_name == "NotImplementedError"
+                   else err.describe())
+            outcomes.append(_outcome(c.name, exercise, c, 0.0, msg, seed=s))
+        except WorkerTimeout:
+            stopped[exercise] = (f"time limit: the checks of {exercise} did not finish within {timeout:g} s "
+                                 f"(an infinite loop?)")
+            outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
+            sandbox.restart()
+        except WorkerDied as err:
+            stopped[exercise] = f"{err} while running {exercise}"
+            outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
+            sandbox.restart()
+        except ExpectedMissing:
+            raise
+        except Exception as err:  # a strange value made the comparison itself fail
+            outcomes.append(_outcome(c.name, exercise, c, 0.0,
+                                     f"the returned values could not be checked ({type(err).__name__}: "
+                                     f"{err})", seed=s))
+
+
+def _gate_hard_coded(mine, exercise):
     """Visible checks use fixed inputs, so a table of their answers would pass them.
 
     When every visible check of an exercise passes but not one hidden check (fresh
     problems from the grade seed) does, the visible checks earn nothing either.
     """
-    mine = [o for o in outcomes if o["exercise"] == exercise]
     visible = [o for o in mine if not o["check"].hidden]
     hidden = [o for o in mine if o["check"].hidden]
     if hidden and visible and all(o["fraction"] >= 1.0 for o in visible) and \
@@ -257,25 +277,25 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
     limits = config.get("limits", {})
     workdir = tempfile.mkdtemp(prefix="lec7-grade-")
     sandbox = None
-    outcomes, diagnoses, problem, output = [], {}, None, ""
+    outcomes, diagnoses, problem, output, hidden_output = [], {}, None, "", ""
     try:
         subdir = prepare(path, workdir, limits.get("submission_mb", 50))
         hidden_dirs = [os.path.abspath(out_dir), os.path.dirname(os.path.abspath(path)), *hide]
         sandbox = Sandbox(subdir, Limits.from_config(limits), hide=hidden_dirs, mode=mode)
         sandbox.start()
         outcomes, diagnoses = run_checks(sandbox, config, seed)
-        output = sandbox.output
     except SubmissionError as err:
         problem = str(err)
     finally:
         if sandbox is not None:
             sandbox.stop()
+            output, hidden_output = sandbox.output_before_mark, sandbox.output_after_mark
         shutil.rmtree(workdir, ignore_errors=True)
     results = report.results_json(config, outcomes, diagnoses, seed=seed, problem=problem,
                                   sandbox_mode=sandbox.mode if sandbox else None,
                                   restarts=sandbox.restarts if sandbox else 0,
                                   seconds=time.monotonic() - started, student_output=output,
-                                  version=GRADER_VERSION)
+                                  hidden_output=hidden_output, version=GRADER_VERSION)
     with open(os.path.join(dest, "results.json"), "w") as fh:
         json.dump(results, fh, indent=2)
     with open(os.path.join(dest, "feedback.md"), "w") as fh:
@@ -283,22 +303,29 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
     return report.grade_row(name, config, results)
 
 
+def _not_graded(name, out_dir, config, seed, problem, detail=None):
+    """results.json and feedback.md for a submission the grader could not finish; its row."""
+    dest = os.path.join(out_dir, name)
+    os.makedirs(dest, exist_ok=True)
+    results = report.results_json(config, [], {}, seed=seed, problem=problem, sandbox_mode=None, restarts=0,
+                                  seconds=0.0, student_output="", hidden_output="", version=GRADER_VERSION)
+    with open(os.path.join(dest, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=2)
+    with open(os.path.join(dest, "feedback.md"), "w") as fh:
+        fh.write(report.feedback_md(name, config, [], {}, results, problem))
+    if detail:
+        with open(os.path.join(dest, "grader_error.txt"), "w") as fh:
+            fh.write(detail)
+    return report.grade_row(name, config, results)
+
+
 def _grade_safely(path, out_dir, config, seed, mode):
     try:
         return grade_one(path, out_dir, config, seed, mode)
     except Exception:  # a grader bug must not stop the batch: record it for this one submission
-        name = submission_name(path)
-        os.makedirs(os.path.join(out_dir, name), exist_ok=True)
-        detail = traceback.format_exc(limit=5)
-        results = report.results_json(config, [], {}, seed=seed, problem="internal grader error (see "
-                                      "grader_error.txt); this submission needs a re-grade",
-                                      sandbox_mode=None, restarts=0, seconds=0.0, student_output="",
-                                      version=GRADER_VERSION)
-        with open(os.path.join(out_dir, name, "results.json"), "w") as fh:
-            json.dump(results, fh, indent=2)
-        with open(os.path.join(out_dir, name, "grader_error.txt"), "w") as fh:
-            fh.write(detail)
-        return report.grade_row(name, config, results)
+        return _not_graded(submission_name(path), out_dir, config, seed,
+                           "internal grader error (see grader_error.txt); this submission needs a re-grade",
+                           traceback.format_exc(limit=5))
 
 
 def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", progress=True):
@@ -325,9 +352,9 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
                 try:
                     rows.append(future.result())
                 except Exception as err:  # the pool process itself died
-                    rows.append(report.grade_row(submission_name(futures[future]), config,
-                                                 {"score": 0.0, "tests": [], "extra_data": {
-                                                     "problem": f"grader process failed: {err}"}}))
+                    rows.append(_not_graded(submission_name(futures[future]), out_dir, config, seed,
+                                            f"grader process failed ({type(err).__name__}: {err}); this "
+                                            f"submission needs a re-grade"))
                 bar.update(1)
     bar.close()
     order = {n: i for i, n in enumerate(names)}

@@ -25,8 +25,24 @@ def exercise_scores(config, results):
     return scores
 
 
+OUTPUT_CHARS = 4000  # of the student's output kept in results.json
+
+
+def first_chars(text, limit=OUTPUT_CHARS):
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters dropped]"
+
+
 def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, restarts, seconds,
-                 student_output, version):
+                 student_output, hidden_output, version):
+    """Gradescope's results.json.
+
+    ``student_output``: what the student's code printed during the visible checks
+    (shown in feedback). ``hidden_output``: what it printed while hidden checks
+    called it — it may quote hidden inputs, so it only goes to ``extra_data``,
+    which Gradescope shows to instructors, never into a test or ``output``.
+    """
     exercises = config["exercises"]
     tests = []
     if problem:
@@ -69,7 +85,8 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             "grader_version": version,
             "problem": problem,
             "diagnoses": diagnoses,
-            "student_output": student_output[-4000:],
+            "student_output": first_chars(student_output),
+            "hidden_checks_output": first_chars(hidden_output),
         },
     }
 
@@ -114,7 +131,7 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         lines += ["Every check passed.", ""]
     output = results["extra_data"].get("student_output", "").strip()
     if output:
-        lines += ["## What your code printed (first lines)", "", "```",
+        lines += ["## What your code printed during the visible checks (first lines)", "", "```",
                   *output.splitlines()[:20], "```", ""]
     return "\n".join(lines) + "\n"
 

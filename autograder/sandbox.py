@@ -169,8 +169,12 @@ class Sandbox:
         self.mode = mode
         self.proc = None
         self.token = None
-        self._output = bytearray()
-        self._output_dropped = 0
+        self._output = bytearray()  # the first output_kb of everything the workers printed
+        self._stream_total = 0       # bytes printed in all (kept or not), across restarts
+        self._lock = threading.Lock()
+        self._marker, self._marker_at = None, None
+        self._marker_seen = threading.Event()
+        self._boundary, self._boundary_skip = None, 0
         self._drain = None
         self.restarts = 0
         self._started = False
@@ -222,21 +226,71 @@ class Sandbox:
 
     def _drain_output(self, stream):
         cap = self.limits.output_kb * 1024
+        tail = b""  # the end of the previous chunk, for a marker split across two reads
         while True:
             chunk = stream.read(65536)
             if not chunk:
                 return
-            room = cap - len(self._output)
-            if room > 0:
-                self._output += chunk[:room]
-            self._output_dropped += max(0, len(chunk) - max(room, 0))
+            with self._lock:
+                if self._marker is not None and self._marker_at is None:
+                    at = (tail + chunk).find(self._marker)
+                    if at >= 0:
+                        self._marker_at = self._stream_total - len(tail) + at
+                        self._marker_seen.set()
+                room = cap - len(self._output)
+                if room > 0:
+                    self._output += chunk[:room]
+                self._stream_total += len(chunk)
+                tail = (tail + chunk)[-64:]
+
+    def _text(self, start, end):
+        kept = bytes(self._output[start:end]).decode("utf-8", "replace")
+        dropped = max(0, end - max(start, len(self._output)))
+        return kept + (f"\n[... {dropped} more bytes of output dropped]" if dropped else "")
+
+    def mark_output(self, wait=1.0):
+        """Split the student's output here: what was printed so far vs. what comes later.
+
+        The worker flushes and prints a random marker; the judge waits for it (at
+        most ``wait`` s) before it sends anything else. Whatever was read before
+        that moment was printed before any later request reached the worker, so
+        it cannot quote a later request's inputs, whatever the student's code does.
+        """
+        marker = f"\n[lec7 {os.urandom(8).hex()}]\n".encode()
+        with self._lock:
+            self._marker, self._marker_at = marker, None
+            self._marker_seen.clear()
+        try:
+            self.request({"op": "mark", "text": marker.decode()}, timeout=wait)
+            self._marker_seen.wait(wait)
+        except (WorkerTimeout, WorkerDied):
+            pass
+        with self._lock:
+            if self._marker_at is not None:
+                self._boundary, self._boundary_skip = self._marker_at, len(marker)
+            else:  # no marker (worker dead or tampered with): cut at what has been read
+                self._boundary, self._boundary_skip = self._stream_total, 0
+            self._marker = None
 
     @property
     def output(self) -> str:
-        text = self._output.decode("utf-8", "replace")
-        if self._output_dropped:
-            text += f"\n[... {self._output_dropped} more bytes of output dropped]"
-        return text
+        """Everything the student's code printed (first ``output_kb``)."""
+        with self._lock:
+            return self._text(0, self._stream_total)
+
+    @property
+    def output_before_mark(self) -> str:
+        """What was printed before :meth:`mark_output` (all of it if never marked)."""
+        with self._lock:
+            end = self._stream_total if self._boundary is None else self._boundary
+            return self._text(0, end)
+
+    @property
+    def output_after_mark(self) -> str:
+        with self._lock:
+            if self._boundary is None:
+                return ""
+            return self._text(min(self._boundary + self._boundary_skip, self._stream_total), self._stream_total)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -379,3 +379,35 @@ def test_feedback_hides_hidden_details(tmp_path):
         first_line = t["output"].splitlines()[0]
         assert first_line not in feedback
     assert "hidden checks:" in feedback
+
+
+def printed_section(feedback):
+    """The student's output as feedback.md shows it."""
+    head = "## What your code printed during the visible checks"
+    assert head in feedback, "the feedback should show what the code printed"
+    return feedback.split(head, 1)[1]
+
+
+def test_prints_during_hidden_checks_never_reach_the_student(tmp_path):
+    """A function that prints its inputs: feedback shows the visible phase's prints only.
+
+    Visible inputs are fixed and hidden ones come from the grade seed, so the shown
+    output must not change with the seed, while the instructors' copy of the hidden
+    phase does (proving the function printed there too).
+    """
+    sub = copy_solution(str(tmp_path / "talker"))
+    plant_function(sub, "optim.sgd_momentum", src("""
+        _solution = sgd_momentum
+        def sgd_momentum(w, dw, config=None):
+            print("got w starting", repr(float(np.ravel(w)[0])), flush=False)
+            return _solution(w, dw, config)
+        """))
+    shown, hidden = [], []
+    for seed in (1, 2):
+        grade_batch([sub], str(tmp_path / f"out{seed}"), config=fast_config(), seed=seed, progress=False)
+        shown.append(printed_section((tmp_path / f"out{seed}" / "talker" / "feedback.md").read_text()))
+        results = json.loads((tmp_path / f"out{seed}" / "talker" / "results.json").read_text())
+        hidden.append(results["extra_data"]["hidden_checks_output"])
+        assert "got w starting" not in json.dumps(results["tests"]) + results["output"]
+    assert "got w starting" in shown[0] and shown[0] == shown[1]
+    assert "got w starting" in hidden[0] and hidden[0] != hidden[1]

@@ -190,6 +190,31 @@ def test_a_worker_that_stops_reading_cannot_block_the_judge(solution_dir):
         sandbox.stop()
 
 
+@pytest.mark.parametrize("swallow_marker", [False, True])
+def test_output_is_split_at_the_mark_even_if_the_marker_is_suppressed(solution_dir, swallow_marker):
+    """Prints before mark_output() and after it are told apart; code that hides the marker gains nothing."""
+    plant_function(solution_dir, "optim.sgd_momentum", (
+        "_solution = sgd_momentum\n"
+        "def sgd_momentum(w, dw, config=None):\n"
+        "    import os\n"
+        f"    if {swallow_marker} and not hasattr(os, '_real_write'):\n"
+        "        os._real_write = os.write\n"
+        "        os.write = lambda fd, b: len(b) if b'lec7' in bytes(b) else os._real_write(fd, b)\n"
+        "    print('secret' if w[0] == 7 else 'public', flush=True)\n"
+        "    return _solution(w, dw, config)\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        fn = RemoteFunctions(sandbox)
+        fn("optim.sgd_momentum")(np.ones(2), np.ones(2), {})
+        sandbox.mark_output(wait=0.5)
+        fn("optim.sgd_momentum")(np.full(2, 7.0), np.ones(2), {})
+    finally:
+        sandbox.stop()
+    assert "public" in sandbox.output_before_mark and "secret" not in sandbox.output_before_mark
+    assert "secret" in sandbox.output_after_mark and "lec7" not in sandbox.output_before_mark
+    assert "public" in sandbox.output and "secret" in sandbox.output
+
+
 def test_escaped_session_is_killed_in_subprocess_mode(solution_dir):
     plant_function(solution_dir, "optim.sgd_momentum", (
         "def sgd_momentum(w, dw, config=None):\n"
