@@ -5,8 +5,24 @@ import argparse
 import os
 import sys
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def use_instructor_package():
+    """Import ``cs231n_lec7`` from next to this package, never from the working directory.
+
+    ``python -m`` puts the working directory first on ``sys.path``; run from inside
+    a student's submission, the judge would otherwise load the student's package as
+    the reference solution and check library.
+    """
+    if os.path.isdir(os.path.join(ROOT, "cs231n_lec7")):
+        cwd = os.getcwd()
+        sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or cwd) != ROOT
+                                and not os.path.isdir(os.path.join(os.path.abspath(p or cwd), "cs231n_lec7"))]
+
 
 def main(argv=None):
+    use_instructor_package()
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -63,7 +63,7 @@ def checks_by_exercise(config):
 
 # ------------------------------------------------------------ submissions
 def submission_name(path):
-    base = os.path.basename(os.path.normpath(path))
+    base = os.path.basename(os.path.abspath(path))  # "." and "sub/" name the folder itself
     return base[:-4] if base.lower().endswith(".zip") else base
 
 
@@ -328,8 +328,20 @@ def _grade_safely(path, out_dir, config, seed, mode):
                            traceback.format_exc(limit=5))
 
 
+def check_instructor_package():
+    """Refuse to grade when ``cs231n_lec7`` was imported from anywhere but next to ``autograder/``."""
+    import cs231n_lec7
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = os.path.dirname(os.path.dirname(os.path.abspath(cs231n_lec7.__file__)))
+    if found != here:
+        raise SystemExit(f"the grader imported cs231n_lec7 from {found}, not the instructor's copy in {here} "
+                         f"(a submission on sys.path or PYTHONPATH?); run the grader from its own folder")
+
+
 def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", progress=True):
     """Grade many submissions (``jobs`` in parallel); write grades.csv; return the rows."""
+    check_instructor_package()
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
     os.makedirs(out_dir, exist_ok=True)

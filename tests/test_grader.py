@@ -411,3 +411,34 @@ def test_prints_during_hidden_checks_never_reach_the_student(tmp_path):
         assert "got w starting" not in json.dumps(results["tests"]) + results["output"]
     assert "got w starting" in shown[0] and shown[0] == shown[1]
     assert "got w starting" in hidden[0] and hidden[0] != hidden[1]
+
+
+def test_grading_from_inside_a_submission_uses_the_instructors_package(tmp_path):
+    """`python -m autograder grade .` run in a student's folder: the student's package stays in the worker."""
+    sub = copy_solution(str(tmp_path / "inside"))
+    plant_function(sub, "optim.rmsprop", src("""
+        def rmsprop(w, dw, config=None):
+            config = {} if config is None else config
+            config["cache"] = np.zeros_like(w)
+            return w - 0.5 * dw, config
+        """))
+    env = dict(os.environ, PYTHONPATH="")
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", ".", "--out", str(tmp_path / "out"),
+                          "--no-progress"], cwd=sub, capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "out" / "inside" / "results.json").read_text())
+    rmsprop = sum(t["score"] for t in results["tests"] if t["tags"][0] == "optim.rmsprop")
+    adam = sum(t["score"] for t in results["tests"] if t["tags"][0] == "optim.adam")
+    assert rmsprop == 0 and adam == pytest.approx(12)
+
+
+def test_a_student_package_on_the_path_is_refused(tmp_path, monkeypatch):
+    """If cs231n_lec7 was imported from anywhere else, the grader says so instead of grading with it."""
+    import cs231n_lec7
+
+    from autograder.grade import check_instructor_package
+
+    check_instructor_package()
+    monkeypatch.setattr(cs231n_lec7, "__file__", str(tmp_path / "student" / "cs231n_lec7" / "__init__.py"))
+    with pytest.raises(SystemExit, match="not the instructor's copy"):
+        check_instructor_package()
