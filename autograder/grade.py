@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import tomllib
@@ -21,12 +22,15 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from cs231n_lec7.checks import load_checks
-from cs231n_lec7.checks.core import CheckFailure, Context, ExpectedMissing, LocalFunctions, check_seed
+from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, ExpectedMissing, LocalFunctions,
+                                     check_seed, frozen_array_files, load_arrays)
 
 from . import mistakes, report
 from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCES_DIR = os.path.join(ROOT, "autograder", "references")
 PACKAGE = "cs231n_lec7"
 GRADER_VERSION = "1.0"
 
@@ -44,8 +48,77 @@ def load_config(path=None) -> dict:
     return config
 
 
+_CHECKS = None
+
+
 def all_checks():
-    return load_checks("cs231n_lec7.checks", "autograder.hidden")
+    """Every registered check, visible and hidden (their modules are imported once per process)."""
+    global _CHECKS
+    if _CHECKS is None:
+        _CHECKS = dict(load_checks("cs231n_lec7.checks", "autograder.hidden"))
+    return _CHECKS
+
+
+def preload(config):
+    """Read everything the judge trusts before any student code runs.
+
+    The reference solution's modules, every check module and every stored .npz
+    are loaded now and (inside :func:`frozen_array_files`) served from memory: a worker
+    that rewrites them on disk (possible in ``subprocess`` mode) cannot change
+    this batch's grades. :class:`GraderFiles` then undoes such changes.
+    """
+    checks_by_exercise(config)
+    ref = LocalFunctions()
+    for exercise in config["exercises"]:
+        ref(exercise)
+    for folder in (EXPECTED_DIR, REFERENCES_DIR):
+        for entry in sorted(os.listdir(folder)):
+            if entry.endswith(".npz"):
+                load_arrays(os.path.join(folder, entry))
+
+
+class GraderFiles:
+    """A snapshot of the instructor's files (``cs231n_lec7/``, ``autograder/``).
+
+    :meth:`restore` puts back any file changed or deleted since the snapshot and
+    removes files that appeared, returning their paths (relative to the project).
+    """
+
+    def __init__(self, roots=(os.path.join(ROOT, "cs231n_lec7"), os.path.join(ROOT, "autograder"))):
+        self.roots = tuple(roots)
+        self.files = {path: self._read(path) for path in self._walk()}
+
+    def _walk(self):
+        for root in self.roots:
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+                for fname in filenames:
+                    yield os.path.join(dirpath, fname)
+
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def restore(self) -> list:
+        changed = []
+        for path, data in self.files.items():
+            if data is not None and self._read(path) != data:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                changed.append(path)
+        for path in self._walk():
+            if path not in self.files:
+                os.remove(path)
+                changed.append(path)
+        return sorted(os.path.relpath(p, ROOT) for p in changed)
+
+
+_GRADER_FILES = None  # set by grade_batch: checked after each submission graded without namespaces
 
 
 def checks_by_exercise(config):
@@ -291,11 +364,19 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
             sandbox.stop()
             output, hidden_output = sandbox.output_before_mark, sandbox.output_after_mark
         shutil.rmtree(workdir, ignore_errors=True)
+    restored = []
+    if sandbox is not None and sandbox.mode != "bwrap" and _GRADER_FILES is not None:
+        restored = _GRADER_FILES.restore()
+        if restored:
+            print(f"warning: grader files changed while {name} was graded; restored: {', '.join(restored)}",
+                  file=sys.stderr)
     results = report.results_json(config, outcomes, diagnoses, seed=seed, problem=problem,
                                   sandbox_mode=sandbox.mode if sandbox else None,
                                   restarts=sandbox.restarts if sandbox else 0,
                                   seconds=time.monotonic() - started, student_output=output,
                                   hidden_output=hidden_output, version=GRADER_VERSION)
+    if restored:
+        results["extra_data"]["grader_files_restored"] = restored
     with open(os.path.join(dest, "results.json"), "w") as fh:
         json.dump(results, fh, indent=2)
     with open(os.path.join(dest, "feedback.md"), "w") as fh:
@@ -341,6 +422,7 @@ def check_instructor_package():
 
 def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", progress=True):
     """Grade many submissions (``jobs`` in parallel); write grades.csv; return the rows."""
+    global _GRADER_FILES
     check_instructor_package()
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
@@ -349,6 +431,20 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise SystemExit(f"two submissions would both be written to {out_dir}/{dupes[0]}: rename one")
+    with frozen_array_files():
+        preload(config)
+        _GRADER_FILES = GraderFiles()
+        try:
+            rows = _grade_all(paths, out_dir, jobs, config, seed, mode, progress)
+        finally:
+            _GRADER_FILES = None
+    order = {n: i for i, n in enumerate(names)}
+    rows.sort(key=lambda r: order.get(r["submission"], 0))
+    report.write_grades_csv(os.path.join(out_dir, "grades.csv"), config, rows)
+    return rows
+
+
+def _grade_all(paths, out_dir, jobs, config, seed, mode, progress):
     from tqdm import tqdm
 
     rows = []
@@ -369,7 +465,4 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
                                             f"submission needs a re-grade"))
                 bar.update(1)
     bar.close()
-    order = {n: i for i, n in enumerate(names)}
-    rows.sort(key=lambda r: order.get(r["submission"], 0))
-    report.write_grades_csv(os.path.join(out_dir, "grades.csv"), config, rows)
     return rows

@@ -442,3 +442,40 @@ def test_a_student_package_on_the_path_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(cs231n_lec7, "__file__", str(tmp_path / "student" / "cs231n_lec7" / "__init__.py"))
     with pytest.raises(SystemExit, match="not the instructor's copy"):
         check_instructor_package()
+
+
+def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
+    """Without namespaces the worker can write the instructor's files: grades come from what was read
+    before any student code ran, and the files are put back (and new ones removed) afterwards."""
+    from autograder import grade as grade_module
+
+    target = os.path.join(ROOT, "cs231n_lec7", "optim.py")
+    planted = os.path.join(ROOT, "autograder", "hidden", "zz_planted.py")
+    original = open(target, "rb").read()
+    sub = copy_solution(str(tmp_path / "vandal"))
+    plant_function(sub, "optim.sgd_momentum", src(f"""
+        _solution = sgd_momentum
+        def sgd_momentum(w, dw, config=None):
+            with open({target!r}, "a") as fh:
+                fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
+            with open({planted!r}, "w") as fh:
+                fh.write("raise SystemExit('planted check module ran in the judge')\\n")
+            return _solution(w, dw, config)
+        """))
+    honest = copy_solution(str(tmp_path / "honest"))
+    try:
+        rows = grade_batch([sub, honest], str(tmp_path / "out"), config=fast_config(), mode="subprocess",
+                           progress=False)
+    finally:
+        changed = open(target, "rb").read() != original
+        with open(target, "wb") as fh:
+            fh.write(original)
+        if os.path.exists(planted):
+            os.remove(planted)
+    assert not changed, "optim.py should have been restored"
+    for row in rows:
+        assert row["total"] == row["max"], row
+    results = json.loads((tmp_path / "out" / "vandal" / "results.json").read_text())
+    assert "cs231n_lec7/optim.py" in results["extra_data"]["grader_files_restored"]
+    assert "autograder/hidden/zz_planted.py" in results["extra_data"]["grader_files_restored"]
+    assert grade_module._GRADER_FILES is None

@@ -32,7 +32,8 @@ from cs231n_lec7.checks.averaging import (
     copy_dict,
     prob_rows_sum_to_one,
 )
-from cs231n_lec7.checks.core import STEP_TOL, TRAJECTORY_TOL, CheckFailure, assert_close, check, quiet_numerics
+from cs231n_lec7.checks.core import (STEP_TOL, TRAJECTORY_TOL, CheckFailure, assert_close,
+                                     check, load_arrays, quiet_numerics)
 
 REFERENCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "references",
                           "averaging.npz")
@@ -68,8 +69,7 @@ def make_references(ref) -> dict:
 
 
 def load_references():
-    with np.load(REFERENCES, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    return load_arrays(REFERENCES)
 
 
 def random_params(rng):

@@ -26,6 +26,7 @@ from cs231n_lec7.checks.core import (
     assert_close,
     assert_config_has,
     check,
+    load_arrays,
     quiet_numerics,
     rel_error,
     result_pair,
@@ -81,8 +82,7 @@ def make_references(ref) -> dict:
 
 
 def load_references():
-    with np.load(REFERENCES, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    return load_arrays(REFERENCES)
 
 
 def compare_trajectory(label, got, want, tol=TRAJECTORY_TOL):

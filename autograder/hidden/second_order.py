@@ -23,7 +23,8 @@ import os
 
 import numpy as np
 
-from cs231n_lec7.checks.core import STEP_TOL, TRAJECTORY_TOL, as_array, assert_close, check, quiet_numerics
+from cs231n_lec7.checks.core import (STEP_TOL, TRAJECTORY_TOL, as_array, assert_close,
+                                     check, load_arrays, quiet_numerics)
 from cs231n_lec7.checks.second_order import (
     DIRECTION_TOL,
     call_newton,
@@ -113,8 +114,7 @@ def make_references(ref) -> dict:
 
 
 def load_references():
-    with np.load(REFERENCES, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+    return load_arrays(REFERENCES)
 
 
 # ------------------------------------------------------------- newton_step

@@ -158,20 +158,42 @@ class Context:
             ) from None
 
 
-_EXPECTED_FILES: dict = {}
+_ARRAY_FILES: dict = {}  # path -> (mtime, {name: array}), shared by every check in this process
+_FROZEN = False
+
+
+@contextlib.contextmanager
+def frozen_array_files():
+    """Inside: serve .npz files as first read, whatever happens to them on disk (the grader)."""
+    global _FROZEN
+    before, _FROZEN = _FROZEN, True
+    try:
+        yield
+    finally:
+        _FROZEN = before
 
 
 def _load_expected(path: str) -> dict:
-    """The arrays of one ``expected/*.npz``, read once per process (re-read when the file changes)."""
+    """The arrays of one .npz, read once per process (re-read when the file changes, unless frozen).
+
+    The dict is shared: callers copy what they hand out.
+    """
+    cached = _ARRAY_FILES.get(path)
+    if cached is not None and _FROZEN:
+        return cached[1]
     try:
         stamp = os.stat(path).st_mtime_ns
     except FileNotFoundError:
         raise ExpectedMissing(f"{path} is missing: run `python -m autograder references`") from None
-    cached = _EXPECTED_FILES.get(path)
     if cached is None or cached[0] != stamp:
         with np.load(path, allow_pickle=False) as data:
-            cached = _EXPECTED_FILES[path] = (stamp, {k: data[k] for k in data.files})
+            cached = _ARRAY_FILES[path] = (stamp, {k: data[k] for k in data.files})
     return cached[1]
+
+
+def load_arrays(path: str) -> dict:
+    """A private copy of the arrays stored in the .npz file ``path`` (read through the shared cache)."""
+    return {k: v.copy() for k, v in _load_expected(path).items()}
 
 
 def check_seed(base_seed: int, name: str) -> int:
