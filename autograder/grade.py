@@ -29,6 +29,9 @@ from . import mistakes, report
 from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
+# The modules that hold exercises: a submission's package must have all of them.
+PACKAGE_MODULES = ("optim.py", "layers.py", "schedules.py", "second_order.py", "averaging.py",
+                   "regularization.py", "augmentation.py")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCES_DIR = os.path.join(ROOT, "autograder", "references")
 PACKAGE = "cs231n_lec7"
@@ -181,6 +184,15 @@ def find_package(root):
         return found[0]
     if len(found) > 1:
         raise SubmissionError(f"the submission holds {len(found)} copies of {PACKAGE}/; keep exactly one")
+    # The package's files uploaded without their folder (Gradescope's drag-and-drop does that).
+    flat = sorted(f for f in os.listdir(root) if f in PACKAGE_MODULES)
+    if flat and os.path.isfile(os.path.join(root, "__init__.py")) and len(flat) == len(PACKAGE_MODULES):
+        return root
+    if flat:
+        missing = sorted(set(PACKAGE_MODULES) - set(flat) | ({"__init__.py"} - set(os.listdir(root))))
+        raise SubmissionError(f"found {', '.join(flat)} but no {PACKAGE}/ folder, and not the whole package "
+                              f"(missing {', '.join(missing)}): upload the {PACKAGE} folder, or every file "
+                              f"in it")
     raise SubmissionError(f"no {PACKAGE}/ folder found at the top of the submission or one folder down")
 
 

@@ -479,3 +479,25 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
     assert "cs231n_lec7/optim.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/hidden/zz_planted.py" in results["extra_data"]["grader_files_restored"]
     assert grade_module._GRADER_FILES is None
+
+
+def test_package_files_uploaded_without_their_folder(tmp_path):
+    """Gradescope's drag-and-drop drops the folder: the whole package flat is graded, a part is refused."""
+    from autograder.grade import PACKAGE_MODULES
+
+    config = load_config()
+    assert sorted(PACKAGE_MODULES) == sorted({e.split(".")[0] + ".py" for e in config["exercises"]})
+    package = os.path.join(copy_solution(str(tmp_path / "src")), "cs231n_lec7")
+    with zipfile.ZipFile(tmp_path / "flat.zip", "w") as zf:
+        for dirpath, _, filenames in os.walk(package):
+            for fname in filenames:
+                full = os.path.join(dirpath, fname)
+                zf.write(full, os.path.relpath(full, package))
+    with zipfile.ZipFile(tmp_path / "partial.zip", "w") as zf:
+        zf.write(os.path.join(package, "optim.py"), "optim.py")
+    rows = grade_batch([str(tmp_path / "flat.zip"), str(tmp_path / "partial.zip")], str(tmp_path / "out"),
+                       config=fast_config(), progress=False)
+    flat, partial = rows
+    assert flat["total"] == flat["max"] and not flat["problem"]
+    assert partial["total"] == 0 and "upload the cs231n_lec7 folder" in partial["problem"]
+    assert "missing" in partial["problem"] and "layers.py" in partial["problem"]

@@ -4,8 +4,9 @@
   kernel ``python3`` of this environment, working directory ``notebooks/``, the source
   tree's package first on the path. Any error or any stderr output in a cell fails the
   test (a stderr line zeroes an nbgrader cell). Each notebook's time is recorded
-  (``record_property`` and ``artifacts/notebook_times.json``) and must stay within
-  ``LEC7_NOTEBOOK_BUDGET_S`` (default 60 s; the benchmark's target is 40 s).
+  (``record_property`` and ``artifacts/notebook_times.json``); the time targets are
+  measured by ``benchmarks/bench_notebooks.py``, not asserted here (a shared CI machine
+  is too noisy for a timed test). A cell running over 120 s fails the run.
 - Released notebooks (``python -m autograder release``) are executed against the
   release's stubbed package with ``allow_errors=True``. Every error must be "unfinished
   work": ``NotImplementedError`` (a stub, or a cleared solution cell), a check failing
@@ -32,7 +33,6 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = source_notebooks()
 PARAMS = [pytest.param(p, id=os.path.basename(p)) for p in NOTEBOOKS] or [
     pytest.param(None, id="no-notebooks", marks=pytest.mark.skip(reason="notebooks/ has no .ipynb yet"))]
-BUDGET_S = float(os.environ.get("LEC7_NOTEBOOK_BUDGET_S", "60"))
 TIMES = os.path.join(ROOT, "artifacts", "notebook_times.json")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -71,7 +71,6 @@ def test_source_notebook_runs_clean(path, record_property):
     stderr = [f"cell {i}: {o.text.strip()[:300]}" for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"{name} wrote to stderr (zeroes an nbgrader cell):\n  " + "\n  ".join(stderr)
-    assert seconds <= BUDGET_S, f"{name} took {seconds:.1f} s, over the {BUDGET_S:g} s budget"
 
 
 # ------------------------------------------------------------------ release
