@@ -425,8 +425,8 @@ def check_instructor_package():
     """Refuse to grade when ``cs231n_lec7`` was imported from anywhere but next to ``autograder/``."""
     import cs231n_lec7
 
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    found = os.path.dirname(os.path.dirname(os.path.abspath(cs231n_lec7.__file__)))
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    found = os.path.dirname(os.path.dirname(os.path.realpath(cs231n_lec7.__file__)))
     if found != here:
         raise SystemExit(f"the grader imported cs231n_lec7 from {found}, not the instructor's copy in {here} "
                          f"(a submission on sys.path or PYTHONPATH?); run the grader from its own folder")
