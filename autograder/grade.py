@@ -11,6 +11,7 @@ back. It writes ``OUT/<name>/results.json`` (Gradescope's schema),
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -93,8 +94,7 @@ class GraderFiles:
 
     def _walk(self):
         for root in self.roots:
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for dirpath, dirnames, filenames in os.walk(root):  # __pycache__ too: planted bytecode
                 for fname in filenames:
                     yield os.path.join(dirpath, fname)
 
@@ -250,10 +250,10 @@ def run_checks(sandbox, config, seed, ref=None):
     by_exercise = checks_by_exercise(config)
     results = {exercise: [] for exercise in by_exercise}
     stopped = {}  # exercise -> why its remaining checks were not run
+    import_errors = {}  # module -> '' or why it cannot be imported (kept for both phases)
     for hidden in (False, True):
         if hidden:
             sandbox.mark_output()
-        import_errors = {}
         for exercise, checks in by_exercise.items():
             checks = [c for c in checks if c.hidden == hidden]
             if checks:
@@ -283,6 +283,7 @@ def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_erro
     if module not in import_errors:
         import_errors[module] = _import_module(sandbox, module, timeout)
     if import_errors[module]:
+        stopped[exercise] = import_errors[module]  # nothing to diagnose either
         for c in checks:
             outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
         return
@@ -448,6 +449,10 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
         _GRADER_FILES = GraderFiles()
         try:
             rows = _grade_all(paths, out_dir, jobs, config, seed, mode, progress)
+            late = _GRADER_FILES.restore()  # e.g. a worker's leftover process wrote after its check
+            if late:
+                print(f"warning: grader files changed during the batch; restored: {', '.join(late)}",
+                      file=sys.stderr)
         finally:
             _GRADER_FILES = None
     order = {n: i for i, n in enumerate(names)}
@@ -466,7 +471,8 @@ def _grade_all(paths, out_dir, jobs, config, seed, mode, progress):
             rows.append(_grade_safely(p, out_dir, config, seed, mode))
             bar.update(1)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # fork: the pool inherits what preload() read and the GraderFiles snapshot.
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             futures = {pool.submit(_grade_safely, p, out_dir, config, seed, mode): p for p in paths}
             for future in as_completed(futures):
                 try:

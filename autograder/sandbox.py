@@ -386,9 +386,10 @@ class Sandbox:
     def request(self, header, buffers=(), timeout=10.0):
         """Send one request and wait for its answer.
 
-        A worker that misses the deadline is killed at once: an answer arriving
-        late would otherwise be taken for the answer to the next request. The
-        next request starts a fresh worker (counted in ``restarts``).
+        A worker that misses the deadline or sends a garbled answer is killed at
+        once: an answer arriving late (or the rest of a garbled one) would
+        otherwise be taken for the answer to the next request. The next request
+        starts a fresh worker (counted in ``restarts``).
         """
         if not self.alive():
             if self.proc is not None:
@@ -399,8 +400,8 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         try:
             return self._exchange(header, buffers, deadline)
-        except WorkerTimeout:
-            self.stop()
+        except (WorkerTimeout, WorkerDied):
+            self.stop()  # a late or garbled answer must never be read as the next one's
             raise
 
     def _exchange(self, header, buffers, deadline):
@@ -413,8 +414,10 @@ class Sandbox:
             raise WorkerDied("the worker sent a malformed answer")
         try:
             answer = __import__("json").loads(self._read_exact(n, deadline))
+            if not isinstance(answer, dict):
+                raise ValueError("not an object")
             sizes = [int(s) for s in answer.pop("buffers", [])]
-        except ValueError:
+        except (ValueError, TypeError, RecursionError):
             raise WorkerDied("the worker sent a malformed answer") from None
         if sum(sizes) > wire.MAX_FRAME:
             raise WorkerDied("the worker sent an answer that is too large")

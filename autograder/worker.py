@@ -212,8 +212,11 @@ def serve(proto_in, proto_out):
             elif op == "many":  # the same function on many argument lists; no writeback
                 module_name, _, func_name = request["fn"].rpartition(".")
                 func = getattr(importlib.import_module(f"{PACKAGE}.{module_name}"), func_name)
-                results = [func(*args) for args in decode(request["arg_lists"], buffers, handles, np)]
-                answer = {"ok": True, "results": encode(results, out_buffers, handles, np)}
+                # Each result is encoded as soon as it is returned: a function that reuses one
+                # output array for every call must not see all results become the last one.
+                results = [encode(func(*args), out_buffers, handles, np)
+                           for args in decode(request["arg_lists"], buffers, handles, np)]
+                answer = {"ok": True, "results": results}
             elif op == "import":
                 importlib.import_module(f"{PACKAGE}.{request['module']}")
                 answer = {"ok": True}

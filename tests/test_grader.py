@@ -451,15 +451,20 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
 
     target = os.path.join(ROOT, "cs231n_lec7", "optim.py")
     planted = os.path.join(ROOT, "autograder", "hidden", "zz_planted.py")
+    bytecode = os.path.join(ROOT, "autograder", "__pycache__", "zz_report.cpython-311.pyc")
     original = open(target, "rb").read()
     sub = copy_solution(str(tmp_path / "vandal"))
     plant_function(sub, "optim.sgd_momentum", src(f"""
         _solution = sgd_momentum
         def sgd_momentum(w, dw, config=None):
+            import os
             with open({target!r}, "a") as fh:
                 fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
             with open({planted!r}, "w") as fh:
                 fh.write("raise SystemExit('planted check module ran in the judge')\\n")
+            os.makedirs(os.path.dirname({bytecode!r}), exist_ok=True)
+            with open({bytecode!r}, "wb") as fh:
+                fh.write(b"planted bytecode")
             return _solution(w, dw, config)
         """))
     honest = copy_solution(str(tmp_path / "honest"))
@@ -470,14 +475,16 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
         changed = open(target, "rb").read() != original
         with open(target, "wb") as fh:
             fh.write(original)
-        if os.path.exists(planted):
-            os.remove(planted)
+        for path in (planted, bytecode):
+            if os.path.exists(path):
+                os.remove(path)
     assert not changed, "optim.py should have been restored"
     for row in rows:
         assert row["total"] == row["max"], row
     results = json.loads((tmp_path / "out" / "vandal" / "results.json").read_text())
     assert "cs231n_lec7/optim.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/hidden/zz_planted.py" in results["extra_data"]["grader_files_restored"]
+    assert "autograder/__pycache__/zz_report.cpython-311.pyc" in results["extra_data"]["grader_files_restored"]
     assert grade_module._GRADER_FILES is None
 
 
@@ -501,3 +508,18 @@ def test_package_files_uploaded_without_their_folder(tmp_path):
     assert flat["total"] == flat["max"] and not flat["problem"]
     assert partial["total"] == 0 and "upload the cs231n_lec7 folder" in partial["problem"]
     assert "missing" in partial["problem"] and "layers.py" in partial["problem"]
+
+
+def test_a_module_that_hangs_on_import_costs_one_timeout(tmp_path):
+    """The import failure is remembered for the hidden phase and skips the diagnosis probes."""
+    sub = copy_solution(str(tmp_path / "stuck"))
+    plant_function(sub, "optim.adam", "while True:\n    pass\n")
+    config = fast_config()
+    config["limits"]["per_exercise_timeout_s"] = 1.0
+    grade_batch([sub], str(tmp_path / "out"), config=config, progress=False)
+    results = json.loads((tmp_path / "out" / "stuck" / "results.json").read_text())
+    assert results["extra_data"]["worker_restarts"] == 1
+    optim = [t for t in results["tests"] if t["tags"][0].startswith("optim.")]
+    assert optim and all(t["score"] == 0 and "did not finish" in t["output"] for t in optim)
+    others = [t for t in results["tests"] if not t["tags"][0].startswith("optim.")]
+    assert all(t["status"] == "passed" for t in others)

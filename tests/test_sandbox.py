@@ -126,6 +126,48 @@ def test_many_runs_a_batch_in_one_round_trip_and_reports_the_first_error(solutio
         sandbox.stop()
 
 
+def test_many_keeps_each_result_even_when_the_function_reuses_its_output_array(solution_dir):
+    """A correct function that returns the same buffer every call: `many` must not hand back copies of
+    the last result (each result is encoded as soon as it is returned)."""
+    plant_function(solution_dir, "regularization.l2_penalty", (
+        "_BUFFER = {}\n"
+        "def l2_penalty(W, reg):\n"
+        "    out = _BUFFER.setdefault(W.shape, np.empty(W.shape))\n"
+        "    out[...] = reg * W\n"
+        "    return 0.5 * reg * float(np.sum(W * W)), out\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        W = np.arange(6.0).reshape(2, 3)
+        batch = RemoteFunctions(sandbox).many("regularization.l2_penalty", [(W, 0.5), (W, 2.0)])
+        assert np.array_equal(batch[0][1], 0.5 * W) and np.array_equal(batch[1][1], 2.0 * W)
+    finally:
+        sandbox.stop()
+
+
+def test_a_garbled_answer_kills_the_worker_and_the_next_call_is_clean(solution_dir):
+    """Code that writes a frame that is not a JSON object onto the protocol: reported, never misread."""
+    plant_function(solution_dir, "optim.adagrad", (
+        "def adagrad(w, dw, config=None):\n"
+        "    import struct, sys\n"
+        "    frame = sys._getframe()\n"
+        "    while 'proto_out' not in frame.f_locals:\n"
+        "        frame = frame.f_back\n"
+        "    out = frame.f_locals['proto_out']\n"
+        "    out.write(struct.pack('>I', 3) + b'[1]')\n"
+        "    out.flush()\n"
+        "    return w, config\n"))
+    sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
+    try:
+        fn = RemoteFunctions(sandbox)
+        with pytest.raises(WorkerDied, match="malformed"):
+            fn("optim.adagrad")(np.ones(2), np.ones(2), {})
+        assert not sandbox.alive()
+        next_w, _ = fn("optim.sgd_momentum")(np.ones(2), np.ones(2), {"learning_rate": 0.5})
+        assert np.allclose(next_w, 0.5) and sandbox.restarts == 1
+    finally:
+        sandbox.stop()
+
+
 def test_worker_timeout_and_death_are_reported(solution_dir):
     plant_function(solution_dir, "optim.adam", "def adam(w, dw, config=None):\n    while True:\n        pass\n")
     plant_function(solution_dir, "optim.adagrad", "def adagrad(w, dw, config=None):\n    import os\n    os._exit(7)\n")
