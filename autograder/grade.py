@@ -27,7 +27,7 @@ from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, Expect
                                      check_seed, frozen_array_files, load_arrays)
 
 from . import mistakes, report
-from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
+from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
 # The modules that hold exercises: a submission's package must have all of them.
@@ -347,7 +347,7 @@ def _import_module(sandbox, module, timeout):
         return f"importing {PACKAGE}/{module}.py killed the worker: {err}"
     if answer.get("ok"):
         return ""
-    err = answer.get("error", {})
+    err = error_fields(answer)
     where = f" (at {err.get('where')})" if err.get("where") else ""
     return f"{PACKAGE}/{module}.py could not be imported: {err.get('type')}: {err.get('message')}{where}"
 

@@ -455,8 +455,14 @@ class Sandbox:
         return results
 
 
+def error_fields(answer) -> dict:
+    """The ``error`` object of an answer, or {} when a forged answer carries something else."""
+    err = answer.get("error")
+    return err if isinstance(err, dict) else {}
+
+
 def _student_error(answer):
-    err = answer.get("error", {})
+    err = error_fields(answer)
     return StudentError(str(err.get("type", "Error")), str(err.get("message", "")), str(err.get("where", "")))
 
 

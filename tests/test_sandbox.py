@@ -294,3 +294,13 @@ def test_worker_environment_is_scrubbed(solution_dir):
         sandbox.stop()
         del os.environ["LEC7_SECRET_FOR_TEST"]
     assert "LEC7_SECRET_FOR_TEST" not in cfg["env"]
+
+
+def test_a_forged_error_answer_is_read_as_an_error_not_a_crash():
+    """{"ok": false, "error": "text"} (not an object) still becomes a StudentError with no details."""
+    from autograder.sandbox import _student_error, error_fields
+
+    assert error_fields({"ok": False, "error": "text"}) == {}
+    err = _student_error({"ok": False, "error": ["x"]})
+    assert isinstance(err, StudentError) and err.type_name == "Error"
+    assert error_fields({"ok": False, "error": {"type": "ValueError"}}) == {"type": "ValueError"}
