@@ -30,9 +30,6 @@ from . import mistakes, report
 from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
-# The modules that hold exercises: a submission's package must have all of them.
-PACKAGE_MODULES = ("optim.py", "layers.py", "schedules.py", "second_order.py", "averaging.py",
-                   "regularization.py", "augmentation.py")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCES_DIR = os.path.join(ROOT, "autograder", "references")
 PACKAGE = "cs231n_lec7"
@@ -168,7 +165,12 @@ def _safe_extract(zip_path, dest, max_bytes):
                 shutil.copyfileobj(src, dst)
 
 
-def find_package(root):
+def exercise_modules(config):
+    """The package's files that hold exercises (``optim.py``, ...): a submission must have them all."""
+    return sorted({exercise.rpartition(".")[0] + ".py" for exercise in config["exercises"]})
+
+
+def find_package(root, modules):
     """The folder ``cs231n_lec7`` at ``root`` or one level down (ignoring __MACOSX)."""
     direct = os.path.join(root, PACKAGE)
     if os.path.isdir(direct):
@@ -185,18 +187,18 @@ def find_package(root):
     if len(found) > 1:
         raise SubmissionError(f"the submission holds {len(found)} copies of {PACKAGE}/; keep exactly one")
     # The package's files uploaded without their folder (Gradescope's drag-and-drop does that).
-    flat = sorted(f for f in os.listdir(root) if f in PACKAGE_MODULES)
-    if flat and os.path.isfile(os.path.join(root, "__init__.py")) and len(flat) == len(PACKAGE_MODULES):
+    flat = sorted(f for f in os.listdir(root) if f in modules)
+    if flat and os.path.isfile(os.path.join(root, "__init__.py")) and len(flat) == len(modules):
         return root
     if flat:
-        missing = sorted(set(PACKAGE_MODULES) - set(flat) | ({"__init__.py"} - set(os.listdir(root))))
+        missing = sorted(set(modules) - set(flat) | ({"__init__.py"} - set(os.listdir(root))))
         raise SubmissionError(f"found {', '.join(flat)} but no {PACKAGE}/ folder, and not the whole package "
                               f"(missing {', '.join(missing)}): upload the {PACKAGE} folder, or every file "
                               f"in it")
     raise SubmissionError(f"no {PACKAGE}/ folder found at the top of the submission or one folder down")
 
 
-def prepare(path, workdir, max_mb):
+def prepare(path, workdir, max_mb, modules):
     """Copy the submission's package into ``workdir/cs231n_lec7`` (only regular files, size-capped)."""
     max_bytes = int(max_mb * 2**20)
     staging = os.path.join(workdir, "_unpacked")
@@ -208,7 +210,7 @@ def prepare(path, workdir, max_mb):
         root = path
     else:
         raise SubmissionError(f"{path} is neither a folder nor a .zip file")
-    package = find_package(root)
+    package = find_package(root, modules)
     dest = os.path.join(workdir, "sub", PACKAGE)
     total = 0
     for dirpath, dirnames, filenames in os.walk(package, followlinks=False):
@@ -365,7 +367,7 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
     sandbox = None
     outcomes, diagnoses, problem, output, hidden_output = [], {}, None, "", ""
     try:
-        subdir = prepare(path, workdir, limits.get("submission_mb", 50))
+        subdir = prepare(path, workdir, limits.get("submission_mb", 50), exercise_modules(config))
         hidden_dirs = [os.path.abspath(out_dir), os.path.dirname(os.path.abspath(path)), *hide]
         sandbox = Sandbox(subdir, Limits.from_config(limits), hide=hidden_dirs, mode=mode)
         sandbox.start()

@@ -425,9 +425,7 @@ class Sandbox:
 
     def call(self, fn, args, kwargs, timeout):
         """Call ``fn`` ('module.function') in the worker; mirror in-place changes to args."""
-        buffers = []
-        header = {"op": "call", "fn": fn, "args": wire.encode(list(args), buffers),
-                  "kwargs": wire.encode(dict(kwargs), buffers)}
+        header, buffers = call_request(fn, args, kwargs)
         answer, out = self.request(header, buffers, timeout)
         if not answer.get("ok"):
             raise _student_error(answer)
@@ -453,6 +451,14 @@ class Sandbox:
         if not isinstance(results, list) or len(results) != len(arg_lists):
             raise StudentError("BadReturnValue", "the worker answered the wrong number of results", "")
         return results
+
+
+def call_request(fn, args, kwargs=None):
+    """(header, buffers) of a ``call`` request: ``fn`` ('module.function') on ``args``, ``kwargs``."""
+    buffers = []
+    header = {"op": "call", "fn": fn, "args": wire.encode(list(args), buffers),
+              "kwargs": wire.encode(dict(kwargs or {}), buffers)}
+    return header, buffers
 
 
 def error_fields(answer) -> dict:

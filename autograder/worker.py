@@ -30,6 +30,7 @@ without writeback, or the first error; ``{"op": "mark", "text": ...}`` flushes
 the student's output and prints ``text`` (the judge's phase boundary); errors answer
 ``{"ok": false, "error": {"type", "message", "where"}}``.
 """
+import importlib
 import json
 import os
 import struct
@@ -183,9 +184,13 @@ def _changed(array, sent, buffers):
         return True
 
 
-def serve(proto_in, proto_out):
-    import importlib
+def _function(name):
+    """The student's function ``module.function`` of the package."""
+    module_name, _, func_name = name.rpartition(".")
+    return getattr(importlib.import_module(f"{PACKAGE}.{module_name}"), func_name)
 
+
+def serve(proto_in, proto_out):
     import numpy as np
 
     handles = []
@@ -198,9 +203,7 @@ def serve(proto_in, proto_out):
         out_buffers = []
         try:
             if op == "call":
-                module_name, _, func_name = request["fn"].rpartition(".")
-                module = importlib.import_module(f"{PACKAGE}.{module_name}")
-                func = getattr(module, func_name)
+                func = _function(request["fn"])
                 args = decode(request["args"], buffers, handles, np)
                 kwargs = decode(request["kwargs"], buffers, handles, np)
                 result = func(*args, **kwargs)
@@ -210,8 +213,7 @@ def serve(proto_in, proto_out):
                 answer = {"ok": True, "result": encode(result, out_buffers, handles, np),
                           "writeback": writeback}
             elif op == "many":  # the same function on many argument lists; no writeback
-                module_name, _, func_name = request["fn"].rpartition(".")
-                func = getattr(importlib.import_module(f"{PACKAGE}.{module_name}"), func_name)
+                func = _function(request["fn"])
                 # Each result is encoded as soon as it is returned: a function that reuses one
                 # output array for every call must not see all results become the last one.
                 results = [encode(func(*args), out_buffers, handles, np)

@@ -12,7 +12,8 @@ import pytest
 from autograder import worker as wire
 from autograder.grade import grade_batch, load_config
 from autograder.plant import copy_solution, plant_function
-from autograder.sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout
+from autograder.sandbox import (Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout,
+                                call_request)
 
 
 def roundtrip(value, handles=None):
@@ -97,10 +98,7 @@ def test_worker_sends_back_only_the_arrays_a_call_changed(solution_dir):
     sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
     try:
         w, dw = np.ones(3), np.full(3, 2.0)
-        buffers = []
-        header = {"op": "call", "fn": "optim.sgd_momentum", "args": wire.encode([w, dw, {}], buffers),
-                  "kwargs": wire.encode({}, buffers)}
-        answer, _ = sandbox.request(header, buffers)
+        answer, _ = sandbox.request(*call_request("optim.sgd_momentum", [w, dw, {}]))
         assert answer["ok"] and sorted(i for i, _ in answer["writeback"]) == [0, 2]  # w changed, dw did not
         fn = RemoteFunctions(sandbox)
         fn("optim.sgd_momentum")(w, dw, {})
@@ -216,17 +214,11 @@ def test_a_worker_that_stops_reading_cannot_block_the_judge(solution_dir):
     sandbox = Sandbox(solution_dir, Limits(), mode="subprocess")
     try:
         sandbox.start()
-        buffers = []
-        busy = {"op": "call", "fn": "optim.adagrad", "args": wire.encode([np.ones(2), np.ones(2), {}], buffers),
-                "kwargs": wire.encode({}, buffers)}
         with pytest.raises(WorkerTimeout):  # the worker is now asleep in adagrad, not reading
-            sandbox._exchange(busy, buffers, time.monotonic() + 1.0)
-        big_buffers = []
-        big = {"op": "call", "fn": "optim.sgd_momentum", "args": wire.encode([np.ones(2**20)], big_buffers),
-               "kwargs": {}}
+            sandbox._exchange(*call_request("optim.adagrad", [np.ones(2), np.ones(2), {}]), time.monotonic() + 1.0)
         started = time.monotonic()
         with pytest.raises(WorkerTimeout):  # 8 MB cannot fit in the pipe
-            sandbox._exchange(big, big_buffers, time.monotonic() + 1.0)
+            sandbox._exchange(*call_request("optim.sgd_momentum", [np.ones(2**20)]), time.monotonic() + 1.0)
         assert time.monotonic() - started < 5.0
     finally:
         sandbox.stop()

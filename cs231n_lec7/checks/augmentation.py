@@ -149,12 +149,6 @@ def read_windows(coords, size_in, size_out):
     return starts, lengths
 
 
-def read_window(coords, size_in, size_out):
-    """(start, length) with coords == start + nearest-resize indices of a window of that length, or None."""
-    starts, lengths = read_windows(coords, size_in, size_out)
-    return None if lengths[0] < 0 else (int(starts[0]), int(lengths[0]))
-
-
 def read_crops(out, H, W, out_h, out_w, label):
     """[(top, ch, left, cw)] read from cropped coordinate images; fails if a crop is not a window.
 
