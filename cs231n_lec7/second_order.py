@@ -279,7 +279,8 @@ def wolfe_line_search(f_and_grad, x, f, g, d, c1=1e-4, c2=0.9, first_step=1.0, m
     return alpha, f_new, g_new, len(cache) + evals, False
 
 
-def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol, curvature_eps):
+def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol, curvature_eps,
+                  line_search="wolfe"):
     """Shared loop of ``bfgs`` and ``lbfgs``: direction, strong-Wolfe line search, curvature pair.
 
     Rules, in order, at every iteration:
@@ -294,7 +295,13 @@ def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol,
     4. Curvature pair (s, y) = (alpha d, g_new - g): stored only if s^T y > curvature_eps ||s|| ||y||
        (the curvature condition, with a margin for rounding); otherwise skipped (``rejected_pairs``)
        and the older pairs kept. After a successful Wolfe search the condition always holds.
+
+    ``line_search="armijo"`` replaces step 3 by ``backtracking`` (sufficient decrease only) — to
+    show what goes wrong without the curvature condition: backtracking can only shorten a step,
+    so once the memory proposes tiny steps, every one of them is accepted and the run crawls.
     """
+    if line_search not in ("wolfe", "armijo"):
+        raise ValueError(f"line_search must be 'wolfe' or 'armijo', got {line_search!r}")
     x = np.array(x0, dtype=np.float64)
     f, g = f_and_grad(x)
     evals = 1
@@ -312,7 +319,10 @@ def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol,
             hist["resets"] += 1
             d = -g
         first_step = min(1.0, 1.0 / np.linalg.norm(d)) if empty else 1.0
-        alpha, f_new, g_new, n, ok = wolfe_line_search(f_and_grad, x, f, g, d, first_step=first_step)
+        if line_search == "wolfe":
+            alpha, f_new, g_new, n, ok = wolfe_line_search(f_and_grad, x, f, g, d, first_step=first_step)
+        else:
+            alpha, f_new, g_new, n, ok = backtracking(f_and_grad, x, f, g, d)
         evals += n
         if not ok:
             hist["failed_line_searches"] += 1
@@ -329,7 +339,8 @@ def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol,
     return _finish(hist)
 
 
-def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two_loop=None):
+def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two_loop=None,
+          line_search="wolfe"):
     """L-BFGS with a strong-Wolfe line search (step 1 tried first).
 
     Keeps the last ``m`` curvature pairs (oldest -> newest) and takes the
@@ -348,6 +359,7 @@ def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two
     - m: Memory size (number of pairs kept).
     - max_iter, tol: At most max_iter iterations; stop when ||g|| <= tol.
     - two_loop: Optional override of the direction function (default ``lbfgs_two_loop``).
+    - line_search: 'wolfe' (default) or 'armijo' (backtracking only, for comparison).
 
     Returns a history dict: x (K+1, N), loss, grad_norm, num_evals (cumulative
     calls of f_and_grad), and counters rejected_pairs, failed_line_searches, resets.
@@ -366,7 +378,7 @@ def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two
         Y.clear()
 
     return _quasi_newton(f_and_grad, x0, lambda g: two_loop(g, list(S), list(Y)), remember, forget,
-                         max_iter, tol, curvature_eps)
+                         max_iter, tol, curvature_eps, line_search)
 
 
 def bfgs(f_and_grad, x0, max_iter=100, tol=1e-6, curvature_eps=1e-10):
