@@ -1,0 +1,68 @@
+"""The claim checks of notebooks 05, 06 and 08 reject a world in which the claim is false.
+
+Each notebook asserts the numbers and comparisons its text states ("claim '...' broke"). Running the
+source notebooks (tests/test_notebooks.py) shows that the claims hold; here a wrong ingredient is
+planted in a cell right after the knobs, the notebook runs up to the cell that checks the claim, and
+that cell must fail naming the claim:
+
+- 05: L-BFGS with a line search that checks sufficient decrease only (the curvature condition gone);
+- 06: an "ensemble" whose accuracy is its first member's instead of the average's;
+- 08: a "pretrained" network that is only randomly initialised.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import nbformat
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from render_walkthrough import run_notebook  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def run_planted(name, plant, last_cell):
+    """Run notebooks/<name> with ``plant`` after the knobs, up to and including ``last_cell`` (a grade_id);
+    return {grade_id: 'ename: evalue'} of the cells that raised."""
+    nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    nb.cells = nb.cells[: ids.index(last_cell) + 1]
+    nb.cells.insert(ids.index("knobs") + 1, nbformat.v4.new_code_cell(plant))
+    nb.cells[ids.index("knobs") + 1].metadata["nbgrader"] = {"grade_id": "planted"}
+    executed, _ = run_notebook(nb, allow_errors=True, timeout=120)
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): f"{o.ename}: {o.evalue}"
+            for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.output_type == "error"}
+
+
+def test_05_armijo_only_line_search_breaks_the_quasi_newton_claims():
+    plant = ("second_order.wolfe_line_search = (lambda f_and_grad, x, f, g, d, first_step=1.0:\n"
+             "    second_order.backtracking(f_and_grad, x, f, g, d))")
+    errors = run_planted("05_second_order.ipynb", plant, "lbfgs_rosen")
+    assert set(errors) <= {"bfgs_rosen", "lbfgs_rosen"} and errors, errors
+    assert all(e.startswith("AssertionError: claim '") and "broke" in e for e in errors.values()), errors
+
+
+def test_05_unplanted_run_up_to_the_quasi_newton_figure_is_clean():
+    """The same truncated run without the plant passes: the failure above is the plant's doing."""
+    assert run_planted("05_second_order.ipynb", "pass", "lbfgs_rosen") == {}
+
+
+def test_06_first_member_instead_of_the_average_breaks_the_ensemble_claim():
+    plant = ("averaging.ensemble_accuracy = lambda prob_list, y, weights=None: float(\n"
+             "    np.mean(np.argmax(np.asarray(prob_list)[0], axis=1) == y))")
+    errors = run_planted("06_ensembles.ipynb", plant, "measure_gain")
+    assert list(errors) == ["measure_gain"], errors
+    assert "claim 'the ensemble beats its average member in every trial' broke" in errors["measure_gain"]
+
+
+def test_08_random_backbone_breaks_the_frozen_features_claim():
+    plant = ("from cs231n_lec7.fc_net import FullyConnectedNet\n"
+             "transfer.load_pretrained = lambda name='digits_mlp', **kw: FullyConnectedNet(\n"
+             "    [128, 64], input_dim=64, num_classes=10, weight_scale=0.1, dtype=np.float32, seed=0)")
+    errors = run_planted("08_transfer_learning.ipynb", plant, "freeze_small")
+    assert list(errors) == ["freeze_small"], errors
+    assert "claim 'frozen features beat training from scratch by 10+ points on 20 images' broke" in errors["freeze_small"]
