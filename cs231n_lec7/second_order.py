@@ -253,7 +253,10 @@ def wolfe_line_search(f_and_grad, x, f, g, d, c1=1e-4, c2=0.9, first_step=1.0, m
     import warnings
 
     from scipy.optimize import line_search
-    from scipy.optimize._linesearch import LineSearchWarning
+    try:
+        from scipy.optimize._linesearch import LineSearchWarning
+    except ImportError:  # pragma: no cover - a scipy that moved its private module: silence all warnings
+        LineSearchWarning = Warning
 
     cache = {}
 
