@@ -32,6 +32,7 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: left; vertical-align: top;
          overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
+tbody th { min-width: 7rem; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; display: block; }
@@ -53,7 +54,7 @@ def fmt(x, digits=3):
     if x is None:
         return "–"
     if isinstance(x, float):
-        return f"{x:.{digits}g}" if abs(x) < 1e4 else f"{x:.0f}"
+        return f"{x:.{digits}g}" if abs(x) < 1e3 else f"{x:.0f}"
     return str(x)
 
 
