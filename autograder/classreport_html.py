@@ -30,10 +30,15 @@ h3 { margin-top: 1.8rem; }
 table { border-collapse: collapse; width: 100%; margin: .6rem 0 1rem; font-size: .92rem; }
 caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { border: 1px solid #ccc; padding: .25rem .45rem; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
+         overflow-wrap: break-word; }
+td:not(.num), tbody th { overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
 tbody th { min-width: 7rem; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; } td.num { white-space: nowrap; }
+@media (max-width: 40rem) {
+  table { font-size: .8rem; } th, td { padding: .2rem .25rem; } tbody th { min-width: 4.5rem; }
+  td.num { white-space: normal; } thead th { overflow-wrap: anywhere; }
+}
 figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: .9rem; color: #444; }
