@@ -20,6 +20,8 @@ import numpy as np
 from . import mistakes, report
 from .grade import GRADER_VERSION, checks_by_exercise, load_config
 
+WRONG = ("{}: relative error 0.131 > tolerance 1e-07; worst at index (1, 2): expected -0.02881884, "
+         "got -0.022140321")  # the default message of a failing check, as the checks word it
 _MISTAKES = {}
 for _m in mistakes.MISTAKES:
     _MISTAKES.setdefault(_m.exercise, []).append(_m)
@@ -38,7 +40,7 @@ def write_submission(out_dir, name, config=None, *, fractions=None, diagnoses=No
 
     ``fractions``: {exercise: fraction of every one of its checks, or {check name: fraction}}
     (unlisted checks pass). ``diagnoses``: {exercise: [known mistake titles]}.
-    ``messages``: {exercise: message of its failing checks} (default "wrong values").
+    ``messages``: {exercise: message of its failing checks} (default: a relative-error message).
     """
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
@@ -49,7 +51,7 @@ def write_submission(out_dir, name, config=None, *, fractions=None, diagnoses=No
             given = fractions.get(exercise, 1.0)
             for c in checks:
                 f = float(given.get(c.name, 1.0) if isinstance(given, dict) else given)
-                msg = "passed" if f >= 1.0 else messages.get(exercise, f"{c.name}: wrong values")
+                msg = "passed" if f >= 1.0 else messages.get(exercise, WRONG.format(c.name))
                 outcomes.append({"check": c, "name": c.name, "exercise": exercise, "fraction": f, "message": msg,
                                  "status": "passed" if f >= 1.0 else "failed", "seed": seed})
     named = {ex: [{"title": t, "explanation": mistake(ex, t).explanation} for t in titles]
