@@ -100,6 +100,10 @@ PLANTED = {  # name -> keyword arguments of write_submission
     "joe": dict(fractions={ex: 0.0 for ex in CONFIG["exercises"]},
                 messages={ex: "not implemented yet" for ex in CONFIG["exercises"]}),
     "kim": dict(fractions={"optim.adam": {CHECKS["optim.adam"][0].name: 0.0}}),
+    "lea": dict(fractions={"optim.sgd_momentum": 0.0},
+                messages={"optim.sgd_momentum": "passes the visible checks but none of the fresh problems: the "
+                                                 "visible inputs are fixed, so answers that only work on them earn "
+                                                 "nothing"}),
 }
 
 
@@ -152,6 +156,7 @@ def test_planted_mistakes_are_counted_per_submission(planted):
     assert top["section"] == CONFIG["exercises"]["optim.adam"]["section"]
     assert top["explanation"] == mistake("optim.adam", "missing bias correction").explanation
     assert adam["full_marks"] == len(PLANTED) - len({"fay", "ben", "cat", "dan", "kim", "joe"})
+    assert report["exercises"]["optim.sgd_momentum"]["zero"] == len({"joe", "lea"})
     assert adam["zero"] == len({"ben", "cat", "joe"})
 
 
@@ -162,11 +167,12 @@ def test_incidents_name_what_happened(planted):
     assert kinds["gus"] == ["timeout", "worker restarts"]
     assert kinds["hal"] == ["worker crash", "worker restarts"]
     assert set(kinds["ivy"]) == {"grader files restored", "sandbox mode"}
+    assert kinds["lea"] == ["hard-coded answers?"]
     assert not {"ann", "ben", "cat", "dan", "eve", "joe", "kim"} & set(kinds)
     links = {i["submission"]: i["feedback"] for i in report["incidents"]}
     assert links["fay"] == "fay/feedback.md"
     assert 'href="./fay/feedback.md"' in html
-    assert report["run"]["sandbox"] == {"bwrap": 9, "subprocess": 1, "unknown": 1}
+    assert report["run"]["sandbox"] == {"bwrap": len(PLANTED) - 2, "subprocess": 1, "unknown": 1}
 
 
 def test_item_statistics_against_scipy(tmp_path):
