@@ -34,7 +34,6 @@ left out of every statistic.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import json
 import math
@@ -44,9 +43,9 @@ import tomllib
 
 import numpy as np
 
+from .classreport_results import Malformed, Submission, load_results, read_batch, text_of  # noqa: F401
+
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
-MAX_RESULTS_BYTES = 32 * 2**20   # a results.json larger than this is not read
-TEXT_CHARS = 2000                # of any one string kept from a results.json
 FULL_TOL = 1e-4                  # points: rounding of per-test scores to 6 digits
 NEARLY_ALL_FAIL = 0.10           # pass rate at or below: "nearly everyone fails"
 NEARLY_NONE_FAIL = 0.95          # pass rate at or above: "nearly no one fails"
@@ -62,156 +61,6 @@ CRASH_PHRASES = ("the worker died", "the worker exited with code", "the worker c
 HARD_CODED_PHRASE = "passes the visible checks but none of the fresh problems"
 NOT_IMPLEMENTED = "not implemented yet"
 GRADER_ERROR_PHRASES = ("internal grader error", "grader process failed")
-
-
-class Malformed(Exception):
-    """A results.json that cannot be used; the message says why, in one line."""
-
-
-@dataclasses.dataclass
-class Test:
-    name: str
-    exercise: str
-    score: float
-    max_score: float
-    passed: bool
-    visibility: str
-    output: str
-
-
-@dataclasses.dataclass
-class Submission:
-    name: str
-    folder: str                    # relative to GRADES_DIR, '/'-separated
-    score: float
-    tests: list
-    problem: str
-    sandbox: str
-    restarts: int
-    version: str
-    seed: object
-    diagnoses: dict                # exercise -> [(title, explanation)]
-    restored: list
-    seconds: float
-    written: float                 # mtime of results.json
-    notes: list                    # parts of the file that were unreadable and ignored
-
-
-# ------------------------------------------------------------------ reading
-def _text(value, limit=TEXT_CHARS):
-    text = value if isinstance(value, str) else ("" if value is None else str(value))
-    return text if len(text) <= limit else text[:limit] + " [...]"
-
-
-def _number(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise Malformed(f"{what} is not a finite number ({_text(repr(value), 60)})")
-    return float(value)
-
-
-def _reject_constant(name):
-    raise Malformed(f"the file contains {name}, which is not a number")
-
-
-def load_results(path, name, folder):
-    """Read one results.json into a :class:`Submission`; raise :class:`Malformed` if it cannot be used."""
-    if os.path.islink(path):
-        raise Malformed("results.json is a symbolic link; it was not followed")
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_RESULTS_BYTES:
-            raise Malformed(f"results.json is {size // 2**20} MB, more than the {MAX_RESULTS_BYTES // 2**20} MB "
-                            f"a grader ever writes")
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8"), parse_constant=_reject_constant)
-        written = os.path.getmtime(path)
-    except Malformed:
-        raise
-    except OSError as err:
-        raise Malformed(f"results.json could not be read ({err.strerror or err})") from None
-    except UnicodeDecodeError:
-        raise Malformed("results.json is not UTF-8 text") from None
-    except RecursionError:
-        raise Malformed("results.json is nested too deeply") from None
-    except ValueError as err:
-        raise Malformed(f"results.json is not valid JSON ({_text(str(err), 120)})") from None
-    if not isinstance(data, dict):
-        raise Malformed("results.json does not hold an object")
-    tests_in = data.get("tests")
-    if not isinstance(tests_in, list):
-        raise Malformed("results.json has no list of tests")
-    notes = []
-    tests = []
-    for i, t in enumerate(tests_in, 1):
-        if not isinstance(t, dict):
-            raise Malformed(f"test {i} is not an object")
-        score = _number(t.get("score"), f"test {i}'s score")
-        max_score = _number(t.get("max_score", 0.0), f"test {i}'s max_score")
-        tags = t.get("tags")
-        exercise = tags[0] if isinstance(tags, list) and tags and isinstance(tags[0], str) else ""
-        if not exercise:
-            notes.append(f"test {i} has no exercise tag")
-        status = t.get("status")
-        passed = status == "passed" if isinstance(status, str) else score >= max_score > 0
-        tests.append(Test(_text(t.get("name"), 300) or f"test {i}", _text(exercise, 200), score, max_score,
-                          passed, _text(t.get("visibility"), 20) or "visible", _text(t.get("output"))))
-    score = _number(data.get("score", sum(t.score for t in tests)), "the total score")
-    extra = data.get("extra_data")
-    if not isinstance(extra, dict):
-        if extra is not None:
-            notes.append("extra_data is not an object")
-        extra = {}
-    diagnoses = {}
-    raw = extra.get("diagnoses") or {}
-    if isinstance(raw, dict):
-        for ex, found in raw.items():
-            items = found if isinstance(found, list) else []
-            pairs = [(_text(d.get("title"), 300), _text(d.get("explanation")))
-                     for d in items if isinstance(d, dict) and isinstance(d.get("title"), str) and d["title"]]
-            if len(pairs) != len(found if isinstance(found, list) else [None]):
-                notes.append(f"diagnoses of {_text(ex, 100)} partly unreadable")
-            if pairs:
-                diagnoses[_text(ex, 200)] = pairs
-    else:
-        notes.append("diagnoses is not an object")
-    restored = extra.get("grader_files_restored") or []
-    restored = [_text(p, 300) for p in restored] if isinstance(restored, list) else [_text(restored, 300)]
-    restarts = extra.get("worker_restarts", 0)
-    restarts = int(restarts) if isinstance(restarts, (int, float)) and not isinstance(restarts, bool) \
-        and math.isfinite(restarts) else 0
-    seconds = data.get("execution_time", 0.0)
-    seconds = float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
-        and math.isfinite(seconds) else 0.0
-    seed = extra.get("seed")
-    return Submission(name=name, folder=folder, score=score, tests=tests, problem=_text(extra.get("problem")),
-                      sandbox=_text(extra.get("sandbox"), 40), restarts=max(restarts, 0),
-                      version=_text(extra.get("grader_version"), 40),
-                      seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else _text(seed, 40) or None,
-                      diagnoses=diagnoses, restored=restored, seconds=seconds, written=written, notes=notes)
-
-
-def find_results(grades_dir):
-    """Paths of every ``results.json`` under ``grades_dir`` (no symbolic folder followed), sorted."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(grades_dir):
-        dirnames.sort()
-        if "results.json" in filenames:
-            found.append(os.path.join(dirpath, "results.json"))
-    return sorted(found)
-
-
-def read_batch(grades_dir):
-    """(submissions, unreadable): unreadable = [(name, folder, why)]."""
-    submissions, unreadable = [], []
-    root = os.path.abspath(grades_dir)
-    for path in find_results(root):
-        folder = os.path.relpath(os.path.dirname(path), root).replace(os.sep, "/")
-        name = os.path.basename(root) if folder == "." else folder
-        try:
-            submissions.append(load_results(path, name, folder))
-        except Malformed as err:
-            unreadable.append((name, folder, str(err)))
-    return submissions, unreadable
 
 
 # --------------------------------------------------------------- statistics
@@ -295,7 +144,7 @@ def exercise_stats(graded, exercises, info, check_titles):
             "mistakes_seen_by_checks": dict(sorted(seen_by_checks.items(), key=lambda kv: (-kv[1], kv[0]))),
             "explanations": explanations,
             "graded": len(scores), "not_attempted": not_attempted,
-            "notebook": _text(spec.get("notebook"), 100), "section": _text(spec.get("section"), 200),
+            "notebook": text_of(spec.get("notebook"), 100), "section": text_of(spec.get("section"), 200),
             "histogram": histogram(scores, top),
         })
         if len(set(maxima)) > 1:
