@@ -11,7 +11,9 @@ Install the browser with ``apt-get install -y chromium``; the test is skipped wi
 """
 from __future__ import annotations
 
+import json
 import os
+import urllib.parse
 
 import pytest
 
@@ -104,8 +106,17 @@ def test_report_renders_offline_with_visible_figures(browser, tmp_path, n):
         # every figure has a table view next to it, and the page runs no script at all
         assert page.locator("figure + details table").count() == count
         assert page.evaluate("document.scripts.length") == 0
-        assert page.locator("text=Incidents").count() >= 1
+        with open(os.path.join(os.path.dirname(html_path), "report.json")) as fh:
+            report = json.load(fh)
+        first = page.locator("#reteach table").last.locator("tbody tr").first.inner_text()
+        assert report["reteach"][0]["title"] in first and str(report["reteach"][0]["count"]) in first
+        links = page.eval_on_selector_all("#incidents a", "as => as.map(a => a.href)")
+        assert len(links) == len(report["incidents"])
+        for href in links:  # relative links that resolve to the submission's feedback.md
+            path = urllib.parse.unquote(urllib.parse.urlparse(href).path)
+            assert path.endswith("/feedback.md") and os.path.isfile(path), href
         if n > 1:
+            assert {"hostile", "hung"} <= {i["submission"] for i in report["incidents"]} and len(links) >= 2
             assert page.get_by_text('<script>alert("x")</script>').count() >= 1  # shown as text
         os.makedirs(ARTIFACTS, exist_ok=True)
         page.evaluate("window.scrollTo(0, 0)")
