@@ -116,12 +116,20 @@ def _mode(values, default=0.0):
     return statistics.mode(values) if values else default
 
 
+def tests_by_exercise(submission):
+    out = {}
+    for t in submission.tests:
+        out.setdefault(t.exercise, []).append(t)
+    return out
+
+
 def exercise_stats(graded, exercises, info, check_titles):
     out = {}
+    grouped = [tests_by_exercise(s) for s in graded]
     for ex in exercises:
         scores, maxima, mistakes, seen_by_checks, explanations, not_attempted = [], [], {}, {}, {}, 0
-        for s in graded:
-            mine = [t for t in s.tests if t.exercise == ex]
+        for s, tests in zip(graded, grouped):
+            mine = tests.get(ex)
             if not mine:
                 continue
             scores.append(sum(t.score for t in mine))
@@ -178,7 +186,7 @@ def item_statistics(graded, exercises):
     frac = np.full((n, len(keys)), np.nan)
     points = np.zeros((n, len(keys)))
     passed = np.full((n, len(keys)), np.nan)
-    totals = np.array([s.score for s in graded], dtype=float)
+    totals = np.array([sum(t.score for t in s.tests) for s in graded], dtype=float)
     for i, s in enumerate(graded):
         for t in s.tests:
             j = index.get((t.exercise, t.name))
@@ -212,6 +220,8 @@ def item_statistics(graded, exercises):
 
 def _first_line_with(tests, phrases):
     for t in tests:
+        if t.passed:  # the judge's incident messages are on failed tests only
+            continue
         low = t.output.lower()
         for phrase in phrases:
             if phrase in low:
@@ -240,9 +250,7 @@ def incidents_of(submissions, unreadable, grades_dir):
             kinds.append("grader error" if grader_fault else "not graded")
             details.append(s.problem)
         else:
-            by_exercise = {}
-            for t in s.tests:
-                by_exercise.setdefault(t.exercise, []).append(t)
+            by_exercise = tests_by_exercise(s)
             for kind, phrases in (("timeout", TIMEOUT_PHRASES), ("worker crash", CRASH_PHRASES),
                                   ("hard-coded answers?", (HARD_CODED_PHRASE,))):
                 hits = [hit for tests in by_exercise.values() if (hit := _first_line_with(tests, phrases))]
