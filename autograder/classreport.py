@@ -123,12 +123,15 @@ def tests_by_exercise(submission):
     return out
 
 
-def exercise_stats(graded, exercises, info, check_titles):
+def exercise_stats(graded, exercises, info, check_titles, named_by=None):
+    """Per exercise: DESIGN.md's numbers and more. ``named_by`` (a list, one set per graded
+    submission) receives the exercises in which that submission made a named mistake."""
     out = {}
+    named_by = named_by if named_by is not None else [set() for _ in graded]
     grouped = [tests_by_exercise(s) for s in graded]
     for ex in exercises:
         scores, maxima, mistakes, seen_by_checks, explanations, not_attempted = [], [], {}, {}, {}, 0
-        for s, tests in zip(graded, grouped):
+        for s, tests, named in zip(graded, grouped, named_by):
             mine = tests.get(ex)
             if not mine:
                 continue
@@ -138,11 +141,13 @@ def exercise_stats(graded, exercises, info, check_titles):
                 not_attempted += 1
             for title, explanation in dict(s.diagnoses.get(ex, [])).items():
                 mistakes[title] = mistakes.get(title, 0) + 1
+                named.add(ex)
                 explanations.setdefault(title, explanation)
             failed_text = "\n".join(t.output.lower() for t in mine if not t.passed)
             for title, explanation in check_titles.get(ex, {}).items():
                 if title.lower() in failed_text:
                     seen_by_checks[title] = seen_by_checks.get(title, 0) + 1
+                    named.add(ex)
                     explanations.setdefault(title, explanation)
         top = _mode(maxima, float(info.get(ex, {}).get("points", 0.0)))
         stats = summary(scores, top)
@@ -171,6 +176,24 @@ def reteach_list(exercises, n_graded):
                              "explanation": stats["explanations"].get(title, ""), "source": source,
                              "notebook": stats["notebook"], "section": stats["section"]})
     rows.sort(key=lambda r: (-r["count"], r["exercise"], r["title"]))
+    return rows
+
+
+def section_list(exercises, named_by, n_graded):
+    """Notebook sections by how many graded submissions made a named mistake in one of their exercises."""
+    sections = {}
+    for ex, stats in exercises.items():
+        key = (stats["notebook"], stats["section"])
+        sections.setdefault(key, []).append(ex)
+    rows = []
+    for (notebook, section), members in sections.items():
+        count = sum(1 for named in named_by if named & set(members))
+        mistakes = sorted(((c, t) for ex in members for src in ("mistakes", "mistakes_seen_by_checks")
+                           for t, c in exercises[ex][src].items()), key=lambda ct: (-ct[0], ct[1]))
+        rows.append({"notebook": notebook, "section": section, "exercises": members, "submissions": count,
+                     "share": _r(count / n_graded if n_graded else 0.0),
+                     "top_mistakes": [t for _, t in mistakes[:3]]})
+    rows.sort(key=lambda r: (-r["submissions"], r["notebook"], r["section"]))
     return rows
 
 
@@ -296,7 +319,8 @@ def build_report(grades_dir, config_path=None):
     info = load_exercise_info(config_path)
     graded = [s for s in submissions if not s.problem]
     exercises = exercise_order(submissions, info)
-    ex_stats = exercise_stats(graded, exercises, info, check_detected_titles())
+    named_by = [set() for _ in graded]
+    ex_stats = exercise_stats(graded, exercises, info, check_detected_titles(), named_by)
     maxima = [round(sum(t.max_score for t in s.tests), 6) for s in graded]
     top = _mode(maxima, sum(float(spec.get("points", 0)) for spec in info.values()))
     total = summary([s.score for s in graded], top)
@@ -316,6 +340,7 @@ def build_report(grades_dir, config_path=None):
         "exercises": ex_stats,
         "total": total,
         "reteach": reteach_list(ex_stats, len(graded)),
+        "sections": section_list(ex_stats, named_by, len(graded)),
         "checks": item_statistics(graded, exercises),
         "incidents": incidents,
         "incident_counts": dict(sorted(kinds.items())),

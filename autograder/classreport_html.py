@@ -168,6 +168,13 @@ def section_reteach(report):
                "it, what it means, and the notebook section that teaches it. Mistakes marked "
                "<em>(check)</em> were named by a check's own message (randomised exercises); the others "
                "by the mistake probe.</p>")
+    sections = [r for r in report.get("sections", []) if r["submissions"]]
+    if sections:
+        out.append(_table("Notebook sections by how many graded submissions made a named mistake there",
+                          ["section", "notebook", "submissions", "most common mistakes"],
+                          [[esc(r["section"]) or "–", f"<code>{esc(r['notebook'])}</code>" if r["notebook"] else "–",
+                            f"{r['submissions']} ({pct(r['submissions'], graded)})",
+                            esc("; ".join(r["top_mistakes"]))] for r in sections], numeric=(2,)))
     out.append(figure_html(
         mistakes_png(rows, graded),
         "Bar chart of the most common mistakes: " + "; ".join(

@@ -158,6 +158,13 @@ def test_planted_mistakes_are_counted_per_submission(planted):
     assert top["explanation"] == mistake("optim.adam", "missing bias correction").explanation
     assert adam["full_marks"] == len(PLANTED) - len({"fay", "ben", "cat", "dan", "kim", "joe"})
     assert report["exercises"]["optim.sgd_momentum"]["zero"] == len({"joe", "lea"})
+    sections = {(r["notebook"], r["section"]): r for r in report["sections"]}
+    adam_section = sections[("03_adaptive", "Adam")]
+    assert adam_section["submissions"] == len({"ben", "cat", "dan"})
+    assert adam_section["top_mistakes"] == ["missing bias correction", "epsilon inside the square root"]
+    assert sections[("07_regularization", "Dropout")]["submissions"] == 1  # eve, named by a check
+    assert sections[("03_adaptive", "RMSProp")]["submissions"] == 1
+    assert report["sections"][0]["section"] == "Adam"  # ranked first
     assert adam["zero"] == len({"ben", "cat", "joe"})
 
 
