@@ -13,6 +13,7 @@ import dataclasses
 import json
 import math
 import os
+import stat
 
 MAX_RESULTS_BYTES = 32 * 2**20   # a results.json larger than this is not read
 TEXT_CHARS = 2000                # of any one string kept from a results.json
@@ -72,13 +73,20 @@ def load_results(path, name, folder):
     if os.path.islink(path):
         raise Malformed("results.json is a symbolic link; it was not followed")
     try:
-        size = os.path.getsize(path)
-        if size > MAX_RESULTS_BYTES:
-            raise Malformed(f"results.json is {size // 2**20} MB, more than the {MAX_RESULTS_BYTES // 2**20} MB "
-                            f"a grader ever writes")
-        with open(path, "rb") as fh:
-            data = json.loads(fh.read().decode("utf-8"), parse_constant=_reject_constant)
-        written = os.path.getmtime(path)
+        # O_NONBLOCK: a FIFO named results.json must not hang the report; O_NOFOLLOW: no late symlink
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise Malformed("results.json is not a regular file")
+            if st.st_size > MAX_RESULTS_BYTES:
+                raise Malformed(f"results.json is {st.st_size // 2**20} MB, more than the "
+                                f"{MAX_RESULTS_BYTES // 2**20} MB a grader ever writes")
+            raw = fh.read(MAX_RESULTS_BYTES + 1)
+        if len(raw) > MAX_RESULTS_BYTES:
+            raise Malformed(f"results.json is larger than the {MAX_RESULTS_BYTES // 2**20} MB a grader ever writes")
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        written = st.st_mtime
     except Malformed:
         raise
     except OSError as err:

@@ -263,6 +263,8 @@ def test_malformed_results_are_incidents_not_crashes(tmp_path):
     for name, data in broken.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "results.json").write_bytes(data)
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "results.json")  # opening it for reading must not block the report
     (tmp_path / "linked").mkdir()
     os.symlink(tmp_path / "fine" / "results.json", tmp_path / "linked" / "results.json")
     odd = json.loads(json.dumps(good))  # readable, but its extra parts are garbage
@@ -273,16 +275,17 @@ def test_malformed_results_are_incidents_not_crashes(tmp_path):
     html_path, json_path = write_report(str(tmp_path))
     report = json.load(open(json_path))
     by_name = {i["submission"]: i for i in report["incidents"]}
-    for name in [*broken, "linked"]:
+    for name in [*broken, "linked", "fifo"]:
         assert by_name[name]["kinds"] == ["unreadable results.json"], name
         assert by_name[name]["details"][0], name
     assert "symbolic link" in by_name["linked"]["details"][0]
+    assert "not a regular file" in by_name["fifo"]["details"][0]
     assert "NaN" in by_name["nan_score"]["details"][0]
     assert "not a finite number" in by_name["inf_score"]["details"][0]
     assert "nested too deeply" in by_name["deep"]["details"][0]
     assert by_name["odd"]["kinds"] == ["partly unreadable results.json"]
     assert "fine" not in by_name
-    assert report["submissions"] == 2 and report["unreadable"] == len(broken) + 1
+    assert report["submissions"] == 2 and report["unreadable"] == len(broken) + 2
     assert report["exercises"]["optim.adam"]["mistakes"] == {"missing bias correction": 1}  # odd's are garbage
 
 
