@@ -39,6 +39,7 @@ import json
 import math
 import os
 import statistics
+import tempfile
 import tomllib
 
 import numpy as np
@@ -370,8 +371,10 @@ def write_report(grades_dir, config_path=None):
     json_path = os.path.join(grades_dir, "report.json")
     html_path = os.path.join(grades_dir, "report.html")
     for path, text in ((json_path, json.dumps(report, indent=1)), (html_path, render_html(report))):
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        # a fresh temporary file (never a name someone could have planted a link at), then an atomic rename
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=grades_dir, prefix=".report-",
+                                         delete=False) as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        os.chmod(fh.name, 0o644)
+        os.replace(fh.name, path)
     return html_path, json_path
