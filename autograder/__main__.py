@@ -76,7 +76,10 @@ def main(argv=None):
         if args.report:
             from .classreport import write_report
 
-            print(f"class report: {write_report(args.out, args.config)[0]}")
+            try:
+                print(f"class report: {write_report(args.out, args.config)[0]}")
+            except Exception as err:  # the grades are written: a failed report must not hide that
+                print(f"warning: the class report failed ({type(err).__name__}: {err})", file=sys.stderr)
         else:
             print(f"class report: python -m autograder report {args.out}")
         return 0
