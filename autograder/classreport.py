@@ -53,6 +53,8 @@ NEARLY_NONE_FAIL = 0.95          # pass rate at or above: "nearly no one fails"
 NEGATIVE_DISCRIMINATION = -0.2   # below: passing goes with lower totals
 MIN_FOR_FLAGS = 5                # graded submissions needed before a check is flagged
 MIN_FOR_DISCRIMINATION = 10      # ... before a negative discrimination is flagged
+MAX_UNKNOWN_EXERCISES = 50       # exercises not in config.toml kept (a hostile file could name thousands)
+MAX_CHECKS = 2000                # distinct checks in the item statistics (the grader has ~130)
 
 # Phrases the judge writes (grade.py, sandbox.py) that mark an incident in a test's output.
 TIMEOUT_PHRASES = ("time limit:", "did not finish within")
@@ -109,8 +111,11 @@ def summary(values, top):
 
 
 def exercise_order(submissions, info):
+    """Exercises in config.toml's order, then unknown ones (at most MAX_UNKNOWN_EXERCISES); (kept, dropped)."""
     seen = {t.exercise for s in submissions for t in s.tests if t.exercise}
-    return [ex for ex in info if ex in seen] + sorted(seen - set(info))
+    unknown = sorted(seen - set(info))
+    return [ex for ex in info if ex in seen] + unknown[:MAX_UNKNOWN_EXERCISES], \
+        len(unknown[MAX_UNKNOWN_EXERCISES:])
 
 
 def _mode(values, default=0.0):
@@ -199,11 +204,12 @@ def section_list(exercises, named_by, n_graded):
 
 
 def item_statistics(graded, exercises):
-    """Difficulty, pass rate and corrected item–total correlation of every check."""
-    keys, index = [], {}
+    """Difficulty, pass rate and corrected item–total correlation of every check (at most MAX_CHECKS)."""
+    keys, index, wanted = [], {}, set(exercises)
     for s in graded:
         for t in s.tests:
-            if (t.exercise, t.name) not in index and t.max_score > 0:
+            if (t.exercise, t.name) not in index and t.max_score > 0 and t.exercise in wanted \
+                    and len(keys) < MAX_CHECKS:
                 index[(t.exercise, t.name)] = len(keys)
                 keys.append((t.exercise, t.name, t.visibility, t.max_score))
     n = len(graded)
@@ -319,7 +325,7 @@ def build_report(grades_dir, config_path=None):
     submissions, unreadable = read_batch(grades_dir)
     info = load_exercise_info(config_path)
     graded = [s for s in submissions if not s.problem]
-    exercises = exercise_order(submissions, info)
+    exercises, dropped = exercise_order(submissions, info)
     named_by = [set() for _ in graded]
     ex_stats = exercise_stats(graded, exercises, info, check_detected_titles(), named_by)
     maxima = [round(sum(t.max_score for t in s.tests), 6) for s in graded]
@@ -343,6 +349,7 @@ def build_report(grades_dir, config_path=None):
         "reteach": reteach_list(ex_stats, len(graded)),
         "sections": section_list(ex_stats, named_by, len(graded)),
         "checks": item_statistics(graded, exercises),
+        "unknown_exercises_dropped": dropped,
         "incidents": incidents,
         "incident_counts": dict(sorted(kinds.items())),
         "run": {

@@ -325,6 +325,9 @@ def section_run(report):
              ("grading time", f"{fmt(run['grading_seconds_total'])} s in all; per submission median "
                               f"{fmt(run['grading_seconds_median'])} s, max {fmt(run['grading_seconds_max'])} s"),
              ("report written", f"{esc(run['report_written'])} (UTC)")]
+    if report.get("unknown_exercises_dropped"):
+        items.append(("left out", f"{report['unknown_exercises_dropped']} more exercise ids that are not in "
+                                  f"config.toml (too many unknown ids to show)"))
     rows = "".join(f"<tr><th scope=row>{k}</th><td>{v}</td></tr>" for k, v in items)
     return (f'<section id="run"><h2>Run</h2><table><caption>Run metadata</caption>'
             f"<tbody>{rows}</tbody></table></section>")

@@ -16,6 +16,7 @@ import os
 import stat
 
 MAX_RESULTS_BYTES = 32 * 2**20   # a results.json larger than this is not read
+MAX_TESTS = 5000                 # tests in one results.json (the grader writes ~130)
 TEXT_CHARS = 2000                # of any one string kept from a results.json
 
 
@@ -102,6 +103,8 @@ def load_results(path, name, folder):
     tests_in = data.get("tests")
     if not isinstance(tests_in, list):
         raise Malformed("results.json has no list of tests")
+    if len(tests_in) > MAX_TESTS:
+        raise Malformed(f"results.json lists {len(tests_in)} tests, more than the {MAX_TESTS} a grader ever writes")
     notes = []
     tests = []
     for i, t in enumerate(tests_in, 1):

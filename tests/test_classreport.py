@@ -259,6 +259,7 @@ def test_malformed_results_are_incidents_not_crashes(tmp_path):
         "deep": b"[" * 100000 + b"]" * 100000,
         "latin1": "{\"score\": \"\xe9\"}".encode("latin-1"),
         "test_not_object": json.dumps({**good, "tests": ["x"]}).encode(),
+        "too_many_tests": json.dumps({**good, "tests": good["tests"] * 40}).encode(),
     }
     for name, data in broken.items():
         (tmp_path / name).mkdir()
@@ -270,6 +271,7 @@ def test_malformed_results_are_incidents_not_crashes(tmp_path):
     odd = json.loads(json.dumps(good))  # readable, but its extra parts are garbage
     odd["extra_data"]["diagnoses"] = {"optim.adam": ["not an object", {"title": 5}], "x": 3}
     odd["extra_data"]["worker_restarts"] = "many"
+    odd["tests"] += [{**good["tests"][0], "name": f"made-up {k}", "tags": [f"made.up{k}"]} for k in range(60)]
     (tmp_path / "odd").mkdir()
     (tmp_path / "odd" / "results.json").write_text(json.dumps(odd))
     html_path, json_path = write_report(str(tmp_path))
@@ -285,6 +287,9 @@ def test_malformed_results_are_incidents_not_crashes(tmp_path):
     assert "nested too deeply" in by_name["deep"]["details"][0]
     assert by_name["odd"]["kinds"] == ["partly unreadable results.json"]
     assert "fine" not in by_name
+    assert "5160 tests" in by_name["too_many_tests"]["details"][0]
+    made_up = [ex for ex in report["exercises"] if ex.startswith("made.up")]
+    assert len(made_up) == classreport.MAX_UNKNOWN_EXERCISES and report["unknown_exercises_dropped"] == 10
     assert report["submissions"] == 2 and report["unreadable"] == len(broken) + 2
     assert report["exercises"]["optim.adam"]["mistakes"] == {"missing bias correction": 1}  # odd's are garbage
 
