@@ -106,14 +106,36 @@ def mistakes_png(rows, graded):
     return _png(fig)
 
 
+def items_png(rows, thresholds):
+    fig = Figure(figsize=(6.4, 3.0))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.16, top=0.9)
+    ax = fig.add_subplot()
+    flagged = [bool(r["flags"]) and r["flags"] != ["nearly no one fails"] for r in rows]
+    for mark, colour, label in ((False, "#3b6ea5", "check"), (True, "#c0392b", "flagged to look at")):
+        pts = [r for r, f in zip(rows, flagged) if f == mark]
+        if pts:
+            ax.scatter([r["difficulty"] for r in pts], [r["discrimination"] for r in pts], s=14, c=colour,
+                       alpha=0.75, label=label)
+    ax.axhline(0.0, color="#555", lw=0.8, ls="--")
+    ax.axhline(thresholds["negative_discrimination"], color="#c0392b", lw=0.6, ls=":")
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("difficulty (mean fraction of the check's points earned)", fontsize=9)
+    ax.set_ylabel("discrimination", fontsize=9)
+    ax.set_title("Item statistics: one dot per check", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.tick_params(labelsize=8)
+    return _png(fig)
+
+
 def _short(text, limit):
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def figure_html(png, alt, caption, table):
+def figure_html(png, alt, caption, table, summary="Table view of this figure"):
     return (f'<figure><img src="data:image/png;base64,{png}" alt="{esc(alt)}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>"
-            f"<details><summary>Table view of this figure</summary>{table}</details>")
+            f"<details><summary>{esc(summary)}</summary>{table}</details>")
 
 
 def hist_table(hist, caption):
@@ -262,7 +284,6 @@ def section_checks(report):
            f"≥ {th['nearly_no_one_fails']:.0%} (nearly no one fails), discrimination < "
            f"{th['negative_discrimination']}; flags need at least {th['min_for_flags']} graded submissions "
            f"({th['min_for_discrimination']} for discrimination).</p>"]
-    flagged = [r for r in rows if r["flags"]]
     columns = ["check", "exercise", "n", "difficulty", "pass rate", "discrimination", "flags"]
 
     def cells(r):
@@ -271,15 +292,28 @@ def section_checks(report):
                 fmt(r["pass_rate"]), fmt(r["discrimination"], 2),
                 f"<span class=flag>{esc(', '.join(r['flags']))}</span>" if r["flags"] else ""]
 
-    hard = [r for r in flagged if "nearly everyone fails" in r["flags"] or "negative discrimination" in r["flags"]]
-    if hard:
+    look = [r for r in rows if "nearly everyone fails" in r["flags"] or "negative discrimination" in r["flags"]]
+    if look:
         out.append(_table("Checks to look at (nearly everyone fails, or negative discrimination)", columns,
-                          [cells(r) for r in hard], numeric=(2, 3, 4, 5)))
+                          [cells(r) for r in look], numeric=(2, 3, 4, 5)))
     else:
         out.append("<p>No check is failed by nearly everyone or has a negative discrimination.</p>")
-    out.append(f"<details><summary>All {len(rows)} checks</summary>")
-    out.append(_table("Every check", columns, [cells(r) for r in rows], numeric=(2, 3, 4, 5)))
-    out.append("</details></section>")
+    every = _table("Every check", columns, [cells(r) for r in rows], numeric=(2, 3, 4, 5))
+    plotted = [r for r in rows if r["discrimination"] is not None and r["difficulty"] is not None]
+    if plotted:  # the table of every check is the figure's table view
+        out.append(figure_html(
+            items_png(plotted, th),
+            f"Scatter plot of {len(plotted)} checks, difficulty against discrimination: "
+            f"{sum(r['discrimination'] < 0 for r in plotted)} with negative discrimination, "
+            f"{len(look)} flagged to look at" + (": " + "; ".join(
+                f"{r['check']} (difficulty {fmt(r['difficulty'])}, discrimination {fmt(r['discrimination'], 2)})"
+                for r in look[:10]) if look else "") + ".",
+            "Each dot is a check. Good checks sit high (passing goes with a high total); dots near or below "
+            "the dashed line at 0 deserve a look, as do dots at the far left (nearly everyone fails).",
+            every, summary=f"Table view of this figure: all {len(rows)} checks"))
+    else:
+        out.append(f"<details><summary>All {len(rows)} checks</summary>{every}</details>")
+    out.append("</section>")
     return "".join(out)
 
 
