@@ -3,7 +3,8 @@
 ``python -m autograder report GRADES_DIR`` reads every ``results.json`` under
 ``GRADES_DIR`` (the ``--out`` of ``grade``) and writes ``GRADES_DIR/report.json``
 and ``GRADES_DIR/report.html`` (one self-contained file; see
-``classreport_html.py``). report.json holds, besides DESIGN.md's fixed keys
+``classreport_html.py``; the files are read by ``classreport_results.py``).
+report.json holds, besides DESIGN.md's fixed keys
 (``submissions``; per exercise ``max``, ``mean``, ``median``, ``full_marks``,
 ``zero``, ``mistakes``):
 
@@ -15,7 +16,8 @@ and ``GRADES_DIR/report.html`` (one self-contained file; see
   ``section`` to re-teach, ``explanations`` of each mistake, and
   ``mistakes_seen_by_checks`` (mistakes that randomness keeps the probe from
   matching — dropout, augmentation — are named in the check's own message);
-- ``reteach``: every named mistake of the batch, most frequent first;
+- ``reteach``: every named mistake of the batch, most frequent first; ``sections``:
+  the notebook sections ranked by how many submissions made a named mistake there;
 - ``checks``: item statistics — difficulty (mean fraction of the check's points
   earned), pass rate, discrimination (corrected item–total correlation: the
   Pearson correlation between the check's fraction and the total score
