@@ -74,28 +74,48 @@ def _png(fig):
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def histogram_png(hist, title, xlabel, size=(6.4, 2.4)):
-    fig = Figure(figsize=size)  # fixed margins: a layout engine would double the drawing time
-    fig.subplots_adjust(left=0.9 / size[0], right=1 - 0.15 / size[0], bottom=0.5 / size[1], top=1 - 0.3 / size[1])
-    ax = fig.add_subplot()
-    edges, counts = hist["edges"], hist["counts"]
-    widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
-    ax.bar(edges[:-1], counts, width=widths, align="edge", color="#3b6ea5", edgecolor="white")
-    ax.set_xlim(edges[0], edges[-1])
-    ax.set_title(title, fontsize=10, parse_math=False)
-    ax.set_xlabel(xlabel, fontsize=9)
-    ax.set_ylabel("submissions", fontsize=9)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.tick_params(labelsize=8)
-    return _png(fig)
+class HistogramCanvas:
+    """One figure redrawn for each histogram of a page section.
+
+    Fixed margins and a few fixed ticks, no layout engine: building axes and ticks
+    is most of matplotlib's cost, so the figure is made once and only its data,
+    limits, ticks and labels change from one histogram to the next.
+    """
+
+    def __init__(self, size=(5.6, 1.9), title=True):
+        width, height = size
+        self.fig = Figure(figsize=size)
+        self.fig.subplots_adjust(left=0.9 / width, right=1 - 0.25 / width, bottom=0.5 / height,
+                                 top=1 - (0.3 if title else 0.12) / height)
+        self.ax = self.fig.add_subplot()
+        self.ax.set_ylabel("submissions", fontsize=9)
+        self.ax.tick_params(labelsize=8)
+        self.bars = None
+
+    def png(self, hist, xlabel, title=""):
+        ax, edges, counts = self.ax, hist["edges"], hist["counts"]
+        if self.bars is not None:
+            self.bars.remove()
+        self.bars = ax.stairs(counts, edges, fill=True, color="#3b6ea5")
+        top = max(counts) if counts else 0
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylim(0, max(top, 1) * 1.06)
+        ax.set_xticks([edges[0] + (edges[-1] - edges[0]) * k / 4 for k in range(5)])
+        ax.set_yticks(sorted({0, top // 2, top}) if top >= 2 else [0, 1])
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_title(title, fontsize=10, parse_math=False)
+        return _png(self.fig)
 
 
 def mistakes_png(rows, graded):
     rows = rows[:MISTAKES_IN_FIGURE][::-1]
-    fig = Figure(figsize=(7.5, 0.8 + 0.32 * len(rows)), layout="constrained")
+    labels = [_short(f"{r['title']} ({r['exercise']})", 70) for r in rows]
+    width, height = 7.5, 0.9 + 0.32 * len(rows)
+    fig = Figure(figsize=(width, height))  # margins from the longest label (8 pt: ~0.06 in a character)
+    fig.subplots_adjust(left=min(0.62, (0.25 + 0.06 * max(map(len, labels))) / width), right=0.97,
+                        bottom=0.5 / height, top=1 - 0.3 / height)
     ax = fig.add_subplot()
     ax.barh(range(len(rows)), [r["count"] for r in rows], color="#a5513b")
-    labels = [_short(f"{r['title']} ({r['exercise']})", 70) for r in rows]
     ax.set_yticks(range(len(rows)), labels=labels)
     for label in ax.get_yticklabels():
         label.set_parse_math(False)
@@ -223,7 +243,8 @@ def section_scores(report):
     total, graded = report["total"], report["graded"]
     out = ['<section id="scores"><h2>Scores</h2>']
     out.append(figure_html(
-        histogram_png(total["histogram"], f"Total score ({graded} graded submissions)", f"points of {fmt(total['max'])}"),
+        HistogramCanvas((6.4, 2.4)).png(total["histogram"], f"points of {fmt(total['max'])}",
+                                        f"Total score ({graded} graded submissions)"),
         hist_alt(total["histogram"], "total scores", total, graded),
         f"Total scores: mean {fmt(total['mean'])}, median {fmt(total['median'])} of {fmt(total['max'])}; "
         f"{total['full_marks']} full marks, {total['zero']} zero.",
@@ -247,6 +268,7 @@ def _anchor(ex):
 
 def section_exercises(report):
     out = ['<section id="exercises"><h2>Exercises</h2>']
+    canvas = HistogramCanvas((5.6, 1.8), title=False)
     for ex, s in report["exercises"].items():
         out.append(f'<h3 id="ex-{esc(_anchor(ex))}"><code>{esc(ex)}</code></h3>')
         out.append(f"<p>Taught in {where(s)}. Mean {fmt(s['mean'])}, median {fmt(s['median'])} of {fmt(s['max'])} "
@@ -256,7 +278,7 @@ def section_exercises(report):
             out.append(f"<p class=flag>The submissions disagree on this exercise's points "
                        f"({esc(', '.join(fmt(m) for m in s['mixed_max']))}): graded with different configs?</p>")
         out.append(figure_html(
-            histogram_png(s["histogram"], ex, f"points of {fmt(s['max'])}", size=(5.6, 1.9)),
+            canvas.png(s["histogram"], f"points of {fmt(s['max'])} in {ex}"),
             hist_alt(s["histogram"], f"scores on {ex}", s, s["graded"]),
             f"Scores on {ex}.", hist_table(s["histogram"], f"Scores on {ex}")))
         named = [(t, c, "") for t, c in s["mistakes"].items()] + \
