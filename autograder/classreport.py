@@ -124,23 +124,15 @@ def _mode(values, default=0.0):
     return statistics.mode(values) if values else default
 
 
-def tests_by_exercise(submission):
-    out = {}
-    for t in submission.tests:
-        out.setdefault(t.exercise, []).append(t)
-    return out
-
-
 def exercise_stats(graded, exercises, info, check_titles, named_by=None):
     """Per exercise: DESIGN.md's numbers and more. ``named_by`` (a list, one set per graded
     submission) receives the exercises in which that submission made a named mistake."""
     out = {}
     named_by = named_by if named_by is not None else [set() for _ in graded]
-    grouped = [tests_by_exercise(s) for s in graded]
     for ex in exercises:
         scores, maxima, mistakes, seen_by_checks, explanations, not_attempted = [], [], {}, {}, {}, 0
-        for s, tests, named in zip(graded, grouped, named_by):
-            mine = tests.get(ex)
+        for s, named in zip(graded, named_by):
+            mine = s.by_exercise.get(ex)
             if not mine:
                 continue
             scores.append(sum(t.score for t in mine))
@@ -151,7 +143,7 @@ def exercise_stats(graded, exercises, info, check_titles, named_by=None):
                 mistakes[title] = mistakes.get(title, 0) + 1
                 named.add(ex)
                 explanations.setdefault(title, explanation)
-            failed_text = "\n".join(t.output.lower() for t in mine if not t.passed)
+            failed_text = "\n".join(t.low for t in mine if not t.passed) if check_titles.get(ex) else ""
             for title, explanation in check_titles.get(ex, {}).items():
                 if title.lower() in failed_text:
                     seen_by_checks[title] = seen_by_checks.get(title, 0) + 1
@@ -254,9 +246,8 @@ def _first_line_with(tests, phrases):
     for t in tests:
         if t.passed:  # the judge's incident messages are on failed tests only
             continue
-        low = t.output.lower()
         for phrase in phrases:
-            if phrase in low:
+            if phrase in t.low:
                 line = next((ln for ln in t.output.splitlines() if phrase in ln.lower()), t.output)
                 return t.exercise, line.strip()
     return None
@@ -282,10 +273,9 @@ def incidents_of(submissions, unreadable, grades_dir):
             kinds.append("grader error" if grader_fault else "not graded")
             details.append(s.problem)
         else:
-            by_exercise = tests_by_exercise(s)
             for kind, phrases in (("timeout", TIMEOUT_PHRASES), ("worker crash", CRASH_PHRASES),
                                   ("hard-coded answers?", (HARD_CODED_PHRASE,))):
-                hits = [hit for tests in by_exercise.values() if (hit := _first_line_with(tests, phrases))]
+                hits = [hit for tests in s.by_exercise.values() if (hit := _first_line_with(tests, phrases))]
                 if hits:
                     kinds.append(kind)
                     details += [f"{ex}: {line}" for ex, line in hits]

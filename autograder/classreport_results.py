@@ -24,7 +24,7 @@ class Malformed(Exception):
     """A results.json that cannot be used; the message says why, in one line."""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Test:
     name: str
     exercise: str
@@ -32,7 +32,8 @@ class Test:
     max_score: float
     passed: bool
     visibility: str
-    output: str
+    output: str          # of a failed test ('' for a passed one)
+    low: str             # the same, lower-cased
 
 
 @dataclasses.dataclass
@@ -51,6 +52,11 @@ class Submission:
     seconds: float
     written: float                 # mtime of results.json
     notes: list                    # parts of the file that were unreadable and ignored
+    by_exercise: dict = dataclasses.field(default_factory=dict)  # exercise -> its tests
+
+    def __post_init__(self):
+        for t in self.tests:
+            self.by_exercise.setdefault(t.exercise, []).append(t)
 
 
 # ------------------------------------------------------------------ reading
@@ -118,8 +124,9 @@ def load_results(path, name, folder):
             notes.append(f"test {i} has no exercise tag")
         status = t.get("status")
         passed = status == "passed" if isinstance(status, str) else score >= max_score > 0
+        output = "" if passed else text_of(t.get("output"))  # only failures carry what the report looks for
         tests.append(Test(text_of(t.get("name"), 300) or f"test {i}", text_of(exercise, 200), score, max_score,
-                          passed, text_of(t.get("visibility"), 20) or "visible", text_of(t.get("output"))))
+                          passed, text_of(t.get("visibility"), 20) or "visible", output, output.lower()))
     score = _number(data.get("score", sum(t.score for t in tests)), "the total score")
     extra = data.get("extra_data")
     if not isinstance(extra, dict):
