@@ -180,6 +180,7 @@ def test_incidents_name_what_happened(planted):
     links = {i["submission"]: i["feedback"] for i in report["incidents"]}
     assert links["fay"] == "fay/feedback.md"
     assert 'href="./fay/feedback.md"' in html
+    assert "1 submission(s) were graded without namespace isolation" in html
     assert report["run"]["sandbox"] == {"bwrap": len(PLANTED) - 2, "subprocess": 1, "unknown": 1}
 
 
@@ -230,6 +231,18 @@ def test_batch_of_one(tmp_path):
     assert all(r["flags"] == [] and r["discrimination"] is None for r in report["checks"])
     assert mismatches(report, independent_counts(str(tmp_path))) == []
     assert "<img src=\"data:image/png;base64," in open(html_path).read()
+
+
+def test_nothing_graded(tmp_path):
+    for name in ("a", "b"):
+        write_submission(str(tmp_path), name, CONFIG, problem="the zip contains an unsafe path", sandbox=None)
+    html_path, json_path = write_report(str(tmp_path))
+    report = json.load(open(json_path))
+    assert (report["submissions"], report["graded"], report["not_graded"]) == (2, 0, 2)
+    assert report["incident_counts"] == {"not graded": 2} and report["checks"] == []
+    assert report["exercises"]["optim.adam"]["max"] == CONFIG["exercises"]["optim.adam"]["points"]
+    assert report["exercises"]["optim.adam"]["mean"] is None
+    assert "no graded submission" in open(html_path).read()
 
 
 def test_empty_folder_and_missing_folder(tmp_path):
