@@ -252,7 +252,7 @@ def section_scores(report):
     rows = []
     for ex, s in report["exercises"].items():
         named = {**s["mistakes"], **s["mistakes_seen_by_checks"]}
-        top = max(named, key=lambda title: (named[title], title)) if named else None
+        top = min(named, key=lambda title: (-named[title], title)) if named else None
         rows.append([f'<a href="#ex-{esc(_anchor(ex))}"><code>{esc(ex)}</code></a>', fmt(s["max"]), fmt(s["mean"]),
                      fmt(s["median"]), f"{s['full_marks']} ({pct(s['full_marks'], s['graded'])})",
                      f"{s['zero']} ({pct(s['zero'], s['graded'])})", s["not_attempted"], esc(top) if top else "–"])
