@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 import statistics
 import tempfile
