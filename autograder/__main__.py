@@ -81,7 +81,9 @@ def main(argv=None):
             except Exception as err:  # the grades are written: a failed report must not hide that
                 print(f"warning: the class report failed ({type(err).__name__}: {err})", file=sys.stderr)
         else:
-            print(f"class report: python -m autograder report {args.out}")
+            import shlex
+
+            print(f"class report: python -m autograder report {shlex.quote(args.out)}")
         return 0
     if args.command == "report":
         from .classreport import write_report
