@@ -10,6 +10,7 @@ import base64
 import io
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 MISTAKES_IN_FIGURE = 12
 
@@ -46,7 +47,7 @@ class HistogramCanvas:
         top = max(counts) if counts else 0
         ax.set_xlim(edges[0], edges[-1])
         ax.set_ylim(0, max(top, 1) * 1.06)
-        ax.set_xticks([edges[0] + (edges[-1] - edges[0]) * k / 4 for k in range(5)])
+        ax.set_xticks([x for x in MaxNLocator(5).tick_values(edges[0], edges[-1]) if edges[0] <= x <= edges[-1]])
         ax.set_yticks(sorted({0, top // 2, top}) if top >= 2 else [0, 1])
         ax.set_xlabel(xlabel, fontsize=9)
         ax.set_title(title, fontsize=10, parse_math=False)

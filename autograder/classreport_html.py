@@ -60,6 +60,10 @@ def fmt(x, digits=3):
     return str(x)
 
 
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def pct(n, total):
     return f"{100.0 * n / total:.0f} %" if total else "–"
 
@@ -156,10 +160,10 @@ def section_scores(report):
     out = ['<section id="scores"><h2>Scores</h2>']
     out.append(figure_html(
         HistogramCanvas((6.4, 2.4)).png(total["histogram"], f"points of {fmt(total['max'])}",
-                                        f"Total score ({graded} graded submissions)"),
+                                        f"Total score ({plural(graded, 'graded submission')})"),
         hist_alt(total["histogram"], "total scores", total, graded),
         f"Total scores: mean {fmt(total['mean'])}, median {fmt(total['median'])} of {fmt(total['max'])}; "
-        f"{total['full_marks']} full marks, {total['zero']} zero.",
+        f"{total['full_marks']} with full marks, {total['zero']} with zero.",
         hist_table(total["histogram"], "Total scores")))
     rows = []
     for ex, s in report["exercises"].items():
@@ -185,8 +189,8 @@ def section_exercises(report):
     for ex, s in report["exercises"].items():
         out.append(f'<h3 id="ex-{esc(_anchor(ex))}"><code>{esc(ex)}</code></h3>')
         out.append(f"<p>Taught in {where(s)}. Mean {fmt(s['mean'])}, median {fmt(s['median'])} of {fmt(s['max'])} "
-                   f"points over {s['graded']} graded submissions; {s['full_marks']} full marks, {s['zero']} zero "
-                   f"({s['not_attempted']} not attempted).</p>")
+                   f"points over {plural(s['graded'], 'graded submission')}; {s['full_marks']} with full marks, "
+                   f"{s['zero']} with zero ({s['not_attempted']} not attempted).</p>")
         if s.get("mixed_max"):
             out.append(f"<p class=flag>The submissions disagree on this exercise's points "
                        f"({esc(', '.join(fmt(m) for m in s['mixed_max']))}): graded with different configs?</p>")
@@ -304,10 +308,10 @@ def section_run(report):
 
 def render_html(report):
     total, graded = report["total"], report["graded"]
-    lead = (f"{report['submissions']} submissions: {graded} graded, {report['not_graded']} not graded"
+    lead = (f"{plural(report['submissions'], 'submission')}: {graded} graded, {report['not_graded']} not graded"
             + (f", {report['unreadable']} with an unreadable results.json" if report["unreadable"] else "")
             + f". Mean {fmt(total['mean'])}, median {fmt(total['median'])} of {fmt(total['max'])} points; "
-            f"{total['full_marks']} full marks. {len(report['incidents'])} incident(s).")
+            f"{total['full_marks']} with full marks. {plural(len(report['incidents']), 'incident')}.")
     nav = ("<nav aria-label=Contents><ul><li><a href='#reteach'>What to re-teach</a></li>"
            "<li><a href='#scores'>Scores</a></li><li><a href='#exercises'>Exercises</a></li>"
            "<li><a href='#checks'>Item statistics</a></li><li><a href='#incidents'>Incidents</a></li>"
