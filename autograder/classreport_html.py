@@ -130,7 +130,8 @@ def section_reteach(report):
     if sections:
         out.append(_table("Notebook sections by how many graded submissions made a named mistake there",
                           ["section", "notebook", "submissions", "most common mistakes"],
-                          [[esc(r["section"]) or "–", f"<code>{esc(r['notebook'])}</code>" if r["notebook"] else "–",
+                          [[esc(r["section"]) or "–",
+                            f"<code>{esc(r['notebook'])}</code>" if r["notebook"] else "–",
                             f"{r['submissions']} ({pct(r['submissions'], graded)})",
                             esc("; ".join(r["top_mistakes"]))] for r in sections], numeric=(2,)))
     out.append(figure_html(

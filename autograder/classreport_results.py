@@ -158,7 +158,8 @@ def load_results(path, name, folder):
     return Submission(name=name, folder=folder, score=score, tests=tests, problem=text_of(extra.get("problem")),
                       sandbox=text_of(extra.get("sandbox"), 40), restarts=max(restarts, 0),
                       version=text_of(extra.get("grader_version"), 40),
-                      seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else text_of(seed, 40) or None,
+                      seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
+                      else text_of(seed, 40) or None,
                       diagnoses=diagnoses, restored=restored, seconds=seconds, written=written, notes=notes)
 
 

@@ -61,7 +61,8 @@ def independent_counts(grades_dir):
 
 def mismatches(report, expected):
     """Every way ``report`` disagrees with ``expected`` (empty when they agree)."""
-    bad = [f"{k}: {report.get(k)} != {expected[k]}" for k in ("submissions", "graded") if report.get(k) != expected[k]]
+    bad = [f"{k}: {report.get(k)} != {expected[k]}" for k in ("submissions", "graded")
+           if report.get(k) != expected[k]]
     if set(report["exercises"]) != set(expected["exercises"]):
         bad.append(f"exercises {sorted(report['exercises'])} != {sorted(expected['exercises'])}")
     for ex, want in expected["exercises"].items():
