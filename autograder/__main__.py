@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,grade,references,gradescope} ...``."""
+"""Command line: ``python -m autograder {release,grade,report,references,gradescope} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +39,11 @@ def main(argv=None):
     p.add_argument("--config", default=None, help="another config.toml")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "subprocess"), default="auto")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--report", action="store_true", help="also write the class report (report.html, report.json)")
+
+    p = sub.add_parser("report", help="class report of a graded batch: report.html and report.json")
+    p.add_argument("grades_dir", metavar="GRADES_DIR", help="the --out folder of grade")
+    p.add_argument("--config", default=None, help="another config.toml (notebook sections)")
 
     p = sub.add_parser("references", help="regenerate stored expected values and reference trajectories")
     p.add_argument("--check", action="store_true", help="only verify that stored values equal live ones")
@@ -68,6 +73,27 @@ def main(argv=None):
                            mode=args.sandbox, progress=not args.no_progress)
         graded = sum(1 for r in rows if not r["problem"])
         print(f"graded {graded} of {len(rows)} submissions; grades in {os.path.join(args.out, 'grades.csv')}")
+        if args.report:
+            from .classreport import write_report
+
+            try:
+                print(f"class report: {write_report(args.out, args.config)[0]}")
+            except Exception as err:  # the grades are written: a failed report must not hide that
+                print(f"warning: the class report failed ({type(err).__name__}: {err})", file=sys.stderr)
+        else:
+            import shlex
+
+            print(f"class report: python -m autograder report {shlex.quote(args.out)}")
+        return 0
+    if args.command == "report":
+        from .classreport import write_report
+
+        try:
+            html_path, json_path = write_report(args.grades_dir, args.config)
+        except FileNotFoundError as err:
+            print(f"report refused: {err}", file=sys.stderr)
+            return 1
+        print(f"class report written to {html_path} (and {json_path})")
         return 0
     if args.command == "references":
         from . import references
