@@ -19,7 +19,8 @@ Then, in COURSE_DIR (or in the repository: its nbgrader_config.py points here wh
 ``LEC7_COURSE_DIR`` is set or the course is the default ``_build/nbgrader``)::
 
     nbgrader generate_assignment lec7      # release/lec7/: notebooks without solutions
-    nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/
+    nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/ (only the
+                                           #   cells that can change a grade run: ExecuteGradedCells)
     nbgrader generate_feedback lec7        # feedback/<id>/lec7/*.html, hidden tests removed
     nbgrader export                        # grades.csv
     python -m autograder.nbgrader_course verify-feedback COURSE_DIR
