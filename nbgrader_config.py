@@ -51,10 +51,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 120
 c.ExecutePreprocessor.timeout = 120
 c.Execute.interrupt_on_timeout = True
-# nbgrader's own list, plus IgnoreReturnValues right after execution: a number shown
-# as a check cell's result would otherwise be taken as partial credit.
+# nbgrader's own list, with two changes. ExecuteGradedCells instead of Execute: only
+# autograder, solution and setup cells run (the locked demonstration cells change no
+# grade and hold nearly all the running time; they keep no output). IgnoreReturnValues
+# right after execution: a number shown as a check cell's result would otherwise be
+# taken as partial credit.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "autograder.nbgrader_course.ExecuteGradedCells",
     "autograder.nbgrader_course.IgnoreReturnValues",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

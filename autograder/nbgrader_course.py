@@ -19,7 +19,8 @@ Then, in COURSE_DIR (or in the repository: its nbgrader_config.py points here wh
 ``LEC7_COURSE_DIR`` is set or the course is the default ``_build/nbgrader``)::
 
     nbgrader generate_assignment lec7      # release/lec7/: notebooks without solutions
-    nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/
+    nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/ (only the
+                                           #   cells that can change a grade run: ExecuteGradedCells)
     nbgrader generate_feedback lec7        # feedback/<id>/lec7/*.html, hidden tests removed
     nbgrader export                        # grades.csv
     python -m autograder.nbgrader_course verify-feedback COURSE_DIR
@@ -60,7 +61,7 @@ import sys
 import tempfile
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENT = "lec7"
@@ -111,6 +112,37 @@ def hidden_output_note(cell) -> str:
     if meta.get("score") is None or meta.get("points") is None:
         return HIDDEN_OUTPUT_NOTE + "\n"
     return f"{HIDDEN_OUTPUT_NOTE} Score: {float(meta['score']):g} / {float(meta['points']):g}.\n"
+
+
+def changes_a_grade(cell) -> bool:
+    """True for the cells autograding must run: autograder and solution cells, and the setup cell.
+
+    Every other code cell of the notebooks is a locked demonstration: nbgrader restores its
+    source from the instructor's notebook, no score reads it, and no check cell depends on it
+    (each check cell imports what it calls). Those cells hold nearly all of a notebook's
+    running time.
+    """
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.cell_type != "code":
+        return False
+    return bool(meta.get("grade") or meta.get("solution") or not meta.get("locked")
+                or meta.get("grade_id") == "setup")
+
+
+class ExecuteGradedCells(Execute):
+    """For autograding: nbgrader's Execute, running only the cells that can change a grade.
+
+    One kernel per notebook as usual; the locked demonstration cells (see
+    :func:`changes_a_grade`) are skipped and keep no output in the autograded
+    notebook. Scores are the same as with every cell run; autograding one full
+    submission takes a fraction of the time.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and not changes_a_grade(cell):
+            cell.outputs = []
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 class IgnoreReturnValues(NbGraderPreprocessor):

@@ -332,3 +332,25 @@ def test_run_optimizer_passes_minibatch_arguments():
                            grad_kwargs={"batch_size": 8})
     assert np.linalg.norm(path[-1] - land.minimum) < 0.2
     assert not np.allclose(path[1], -0.05 * land.grad(np.zeros(land.dim)))  # a minibatch step, not full
+
+
+def test_run_optimizer_tracks_nesterov_velocity_and_recovers_the_look_ahead_iterates():
+    """track='velocity' records v after every step; x~ - rho v is the look-ahead form's x, step for step."""
+    q = L.Quadratic(30, rotation=0.4)
+    rho, lr, x0 = 0.9, 0.02, np.array([-2.0, 1.5])
+    tilde, velocity = L.run_optimizer(optim.nesterov_momentum, q, x0, 40, {"learning_rate": lr, "momentum": rho},
+                                      track="velocity")
+    assert tilde.shape == velocity.shape == (41, 2)
+    np.testing.assert_array_equal(velocity[0], 0.0)
+    x, v, xs = x0.copy(), np.zeros(2), [x0.copy()]
+    for _ in range(40):                          # the look-ahead form, written out
+        v = rho * v - lr * q.grad(x + rho * v)
+        x = x + v
+        xs.append(x)
+    np.testing.assert_allclose(tilde - rho * velocity, np.array(xs), atol=1e-12)
+    assert np.abs(tilde - np.array(xs)).max() > 1e-3, "x~ and x differ: plotting x~ as x would be wrong"
+    # the path alone (no track) is unchanged
+    np.testing.assert_array_equal(L.run_optimizer(optim.nesterov_momentum, q, x0, 40,
+                                                  {"learning_rate": lr, "momentum": rho}), tilde)
+    with pytest.raises(KeyError, match="velocity"):
+        L.run_optimizer(optim.sgd, q, x0, 3, {"learning_rate": lr}, track="velocity")

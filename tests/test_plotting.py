@@ -117,3 +117,69 @@ def test_plot_contours_uses_value_grid_of_a_real_landscape():
     path = landscapes.run_optimizer("sgd", bowl, np.array([1.0, 1.0]), 5, {"learning_rate": 0.1})
     ax = plotting.plot_contours(bowl, {"sgd": path}, minimum=bowl.minimum, title="Quadratic")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["sgd", "minimum"]
+
+
+def test_plot_contours_marks_iterates_and_keeps_overlapping_paths_visible():
+    same = np.array([[1.0, 1.0], [0.5, 0.2], [0.1, 0.0]])
+    ax = plotting.plot_contours(bowl, {"first": same, "second": same.copy()}, markers=True, title="t")
+    first, second = [line for line in ax.get_lines() if line.get_label() in ("first", "second")]
+    # a dot on every iterate (the format string "-." would have drawn a dash-dot line without dots)
+    assert first.get_marker() == "o" and second.get_marker() == "o"
+    assert first.get_markevery() == 1
+    # the later path is thinner and dashed, drawn on top: both stay visible where they coincide
+    assert second.get_linewidth() < first.get_linewidth()
+    assert second.get_linestyle() != first.get_linestyle() and second.get_zorder() > first.get_zorder()
+    ax = plotting.plot_contours(bowl, {"p": same}, markers=5, title="t")
+    assert ax.get_lines()[0].get_markevery() == 5
+    with pytest.raises(ValueError, match="markers"):
+        plotting.plot_contours(bowl, {"p": same}, markers=-1, title="t")
+
+
+def test_plot_contours_legend_outside_the_data_by_default():
+    ax = plotting.plot_contours(bowl, PATHS, title="t")
+    ax.figure.canvas.draw()
+    legend_box = ax.get_legend().get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert legend_box.y1 <= axes_box.y0, "the legend should sit below the axes, not over the paths"
+    inside = plotting.plot_contours(bowl, PATHS, title="t", legend="inside")
+    inside.figure.canvas.draw()
+    assert inside.get_legend().get_window_extent().y1 > inside.get_window_extent().y0
+    with pytest.raises(ValueError, match="legend"):
+        plotting.plot_contours(bowl, PATHS, title="t", legend="left")
+
+
+def test_interactive_with_widgets_shows_a_static_figure_and_redraws_it(monkeypatch):
+    import IPython.display
+
+    monkeypatch.setattr(plotting, "_has_widget_frontend", lambda: True)
+    shown, updates = [], []
+
+    class Handle:
+        def update(self, obj):
+            updates.append(obj)
+
+    def fake_display(obj, display_id=None):
+        shown.append((obj, display_id))
+        return Handle() if display_id else None
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    calls = []
+
+    def draw(rho, rule):
+        calls.append((rho, rule))
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, rho], label=rule)
+        ax.set_title("t")
+        return ax
+
+    box = plotting.interactive(draw, rho=(0.0, 0.99, 0.01, 0.9), rule=["a", "b"])
+    images = [obj for obj, _ in shown if isinstance(obj, IPython.display.Image)]
+    assert len(images) == 1, "the default figure must be an image output (a static render shows it)"
+    assert images[0].data[:4] == b"\x89PNG"
+    assert calls == [(0.9, "a")]
+    assert plt.get_fignums() == [], "the drawn figure is closed, not shown a second time"
+    box.children[0].value = 0.5          # moving the slider redraws the same image
+    assert calls[-1] == (0.5, "a")
+    assert len(updates) == 1 and updates[0].data[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="outside"):
+        plotting.interactive(draw, rho=(0.0, 0.99, 0.01, 2.0))

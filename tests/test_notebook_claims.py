@@ -1,0 +1,87 @@
+"""The notebooks' stated claims are asserted by their own cells, and those asserts reject planted wrong runs.
+
+Each test executes a few cells of a source notebook in this process (magics dropped, figures
+closed), then one claim cell with something planted wrong -- the mistake the claim is about --
+and expects that cell's assert to fail with the claim it states. The unplanted cell passing is
+covered by tests/test_notebooks.py, which runs every notebook top to bottom.
+"""
+from __future__ import annotations
+
+import os
+import types
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def code_cells(name):
+    """{grade_id: source} of a notebook's code cells, in order, IPython magics dropped."""
+    nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.splitlines()
+                                                          if not line.lstrip().startswith("%"))
+            for c in nb.cells if c.cell_type == "code"}
+
+
+def run(cells, ids, ns):
+    for grade_id in ids:
+        exec(compile(cells[grade_id], grade_id, "exec"), ns)
+        plt.close("all")
+    return ns
+
+
+@pytest.fixture(autouse=True)
+def _no_figures(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
+    yield
+    plt.close("all")
+
+
+def test_01_noise_floor_is_not_read_while_the_loss_still_falls():
+    """Reading the floor after 100 steps (the loss still falling) is rejected; 400 steps pass."""
+    cells = code_cells("01_sgd_problems.ipynb")
+    ns = run(cells, ["setup", "knobs", "noise_vs_batch"], {})
+    run(cells, ["noise_paths"], ns)                       # the notebook's own setting passes
+    ns["NOISY_STEPS"] = 100
+    with pytest.raises(AssertionError, match="has flattened"):
+        run(cells, ["noise_paths"], ns)
+
+
+def test_02_races_plot_nesterovs_iterate_not_the_stored_look_ahead_point():
+    """Plotting x~ (what the package stores) instead of x = x~ - rho v is rejected by the race's claims."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms"], {})
+    run(cells, ["races"], ns)
+    planted = cells["races"].replace("return tilde - rho * velocity", "return tilde")
+    assert planted != cells["races"]
+    with pytest.raises(AssertionError, match="claim"):
+        exec(compile(planted, "races (planted)", "exec"), ns)
+
+
+def test_03_turned_valley_rejects_a_rotation_invariant_adaptive_rule():
+    """If AdaGrad/RMSProp/Adam scaled the whole gradient (rotation invariant), the turned-valley claims fail."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "per_dim"], {})
+    run(cells, ["rotated"], ns)
+    real = ns["optim"]
+
+    def whole_vector(rule):
+        """The same rule fed the gradient's norm in every coordinate: a rotation-invariant step size."""
+        def wrapped(w, dw, config=None):
+            config = dict(config or {})
+            scale = np.linalg.norm(dw) / np.sqrt(dw.size)
+            step, config = rule(np.zeros_like(w), np.full_like(dw, scale), config)
+            return w + step * dw / max(scale, 1e-300), config
+        return wrapped
+
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, adagrad=whole_vector(real.adagrad),
+                                        rmsprop=whole_vector(real.rmsprop), adam=whole_vector(real.adam))
+    with pytest.raises(AssertionError, match="claim"):
+        run(cells, ["rotated"], ns)
