@@ -466,7 +466,7 @@ def adam_bias_correction(exercise, fns):
     table = [
         (corr(1, False, False), "missing bias correction",
          "divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update; without it the first steps "
-         "are too large (here your first step is {:.2f}× the corrected one)."),
+         "are too large (with beta1 = 0.7, beta2 = 0.95 your first step is {:.2f}× the corrected one)."),
         (corr(1, True, False), "bias correction of v missing",
          "both moments need their correction: v_hat = v / (1 - beta2**t)."),
         (corr(1, False, True), "bias correction of m missing",
