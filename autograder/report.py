@@ -58,7 +58,9 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             max_score = exercises[ex]["points"] * c.weight / weights[ex]
             output = o["message"]
             if o["fraction"] < 1.0 and ex in diagnoses:
-                output += "\n" + "\n".join(f"Likely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
+                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex]
+                                  if d.get("kind", "bug") == "bug")
+            output += "".join(f"\nNote — {n}" for n in o.get("notes", ()))
             tests.append({"name": o["name"], "score": _round(max_score * o["fraction"]),
                           "max_score": _round(max_score), "status": "passed" if o["fraction"] >= 1.0 else "failed",
                           "output": output, "visibility": "hidden" if c.hidden else "visible",
@@ -104,17 +106,24 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
     for ex, spec in config["exercises"].items():
         lines.append(f"| `{ex}` | {scores[ex]:.4g} | {spec['points']} | {spec.get('notebook', '')} |")
     lines.append("")
-    for ex in config["exercises"]:
+    for ex, spec in config["exercises"].items():
         mine = [o for o in outcomes if o["exercise"] == ex]
         visible = [o for o in mine if not o["check"].hidden]
         hidden = [o for o in mine if o["check"].hidden]
+        notes = [d for d in diagnoses.get(ex, []) if d.get("kind") == "note"]
         if all(o["fraction"] >= 1.0 for o in mine):
+            if notes:
+                lines += [f"## `{ex}`", "", *(f"- Note — {d['explanation']}" for d in notes), ""]
             continue
         lines.append(f"## `{ex}`")
         lines.append("")
         messages = {o["message"] for o in mine}
         if all(o["status"] == "error" for o in mine) and len(messages) == 1:
             lines += [f"- not graded: {messages.pop()}", ""]
+            continue
+        if messages == {"not implemented yet"}:
+            where = f" (notebook {spec['notebook']}, section “{spec.get('section', '')}”)" if spec.get("notebook") else ""
+            lines += [f"- not implemented yet{where}: {len(mine)} checks score 0", ""]
             continue
         for o in visible:
             mark = "passed" if o["fraction"] >= 1.0 else "FAILED"
@@ -125,7 +134,10 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
             passed = sum(o["fraction"] >= 1.0 for o in hidden)
             lines.append(f"- hidden checks: {passed} of {len(hidden)} passed (their inputs are not shown)")
         for d in diagnoses.get(ex, []):
-            lines.append(f"- **Likely bug — {d['title']}:** {d['explanation']}")
+            if d.get("kind", "bug") == "bug":
+                lines.append(f"- **Likely bug — {d['title']}:** {d['explanation']}")
+            else:
+                lines.append(f"- Note — {d['explanation']}")
         lines.append("")
     if all(o["fraction"] >= 1.0 for o in outcomes):
         lines += ["Every check passed.", ""]
