@@ -1,26 +1,38 @@
-"""Every known mistake, planted into a copy of the solution and graded in one batch.
+"""The catalogue of known mistakes and right-but-different code, graded by the real grader.
 
-For each :data:`autograder.mistakes.MISTAKES` entry the planted submission must
-lose points on its own exercise, keep full marks everywhere else, and its
-feedback must name the mistake (its title) in plain words.
+Every :data:`autograder.mistakes.MISTAKES` entry is planted into a copy of the
+solution and every :data:`autograder.mistakes.CORRECT` variant too; all are
+graded in one batch with ``grade_batch`` (sandboxed workers, as ``python -m
+autograder grade``). A wrong implementation must lose points on its own
+exercise only and be named (each of its titles) in feedback.md; a right one
+must keep full marks with no "Likely bug" line. The same diagnosis library,
+run locally as in the notebook check cells, must name the same mistakes.
 """
 from __future__ import annotations
 
-import os
+import json
 
 import pytest
 
 from autograder.grade import grade_batch, load_config
-from autograder.mistakes import MISTAKES
-from autograder.plant import copy_solution, mistake_source, plant_function
+from autograder.mistakes import CORRECT, MISTAKES
+from autograder.plant import copy_solution, function_source, mistake_source, plant_function
+from cs231n_lec7.checks import check_exercise, visible_checks
+from cs231n_lec7.checks.core import CheckFailure, Context, LocalFunctions, quiet_numerics
+from cs231n_lec7.checks.diagnose import diagnose
 
 # A backward check has to run the student's own forward pass (the cache format is
 # theirs), so a forward mistake may cost points there too. Listed, not hidden.
 DEPENDS_ON = {}
+PROPERTY = [m for m in MISTAKES if m.detect == "property"]
 
 
 def _slug(m):
-    return f"{m.exercise}__{m.title}".replace(" ", "_").replace("/", "_").replace("(", "").replace(")", "")
+    return m.key
+
+
+def _variant_slug(v):
+    return "ok__" + v.fn.__name__
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +45,24 @@ def planted(tmp_path_factory):
         sub = copy_solution(str(base / _slug(m)))
         plant_function(sub, m.exercise, mistake_source(m))
         paths.append(sub)
+    for v in CORRECT:
+        sub = copy_solution(str(base / _variant_slug(v)))
+        plant_function(sub, v.exercise, function_source(v.fn, v.exercise.rpartition(".")[2]))
+        paths.append(sub)
     out = base / "out"
     rows = grade_batch(paths, str(out), jobs=2, config=config, progress=False)
     return {"rows": {r["submission"]: r for r in rows}, "out": out, "config": config}
 
 
-def test_there_are_at_least_fifteen_named_mistakes():
-    assert len(MISTAKES) >= 15
-    assert len({(m.exercise, m.title) for m in MISTAKES}) == len(MISTAKES)
+def _results(planted, name):
+    return json.loads((planted["out"] / name / "results.json").read_text())
+
+
+def test_catalogue_is_large_and_keys_are_unique():
+    assert len(MISTAKES) >= 100
+    assert len({m.key for m in MISTAKES}) == len(MISTAKES)
+    assert len({(m.exercise, m.title) for m in MISTAKES if not m.slug}) == len([m for m in MISTAKES if not m.slug])
+    assert len(CORRECT) >= 10
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=_slug)
@@ -54,4 +76,83 @@ def test_planted_mistake_is_caught_and_named(planted, mistake):
             continue
         assert row[ex] == pytest.approx(spec["points"]), f"{ex} lost points for a mistake in {mistake.exercise}"
     feedback = (planted["out"] / _slug(mistake) / "feedback.md").read_text()
-    assert mistake.title in feedback, f"feedback does not name {mistake.title!r}"
+    for title in mistake.titles:
+        assert title in feedback, f"feedback does not name {title!r}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=_variant_slug)
+def test_right_but_different_code_keeps_full_marks_without_hints(planted, variant):
+    row = planted["rows"][_variant_slug(variant)]
+    for ex, spec in planted["config"]["exercises"].items():
+        assert row[ex] == pytest.approx(spec["points"]), f"{ex} lost points"
+    feedback = (planted["out"] / _variant_slug(variant) / "feedback.md").read_text()
+    assert "Likely bug" not in feedback
+    diagnoses = _results(planted, _variant_slug(variant))["extra_data"]["diagnoses"]
+    kinds = [d["kind"] for found in diagnoses.values() for d in found]
+    assert set(kinds) <= {"note"}
+    if variant.note == "float64":
+        assert "float64" in feedback and "no points are lost" in feedback
+
+
+def test_catalogue_figures(planted):
+    """Fraction of wrong implementations named (target ≥ 90 %); hints on right code (target 0)."""
+    named = sum(all(t in (planted["out"] / _slug(m) / "feedback.md").read_text() for t in m.titles)
+                for m in MISTAKES)
+    hints = sum((planted["out"] / _variant_slug(v) / "feedback.md").read_text().count("Likely bug")
+                for v in CORRECT)
+    print(f"\nnamed {named}/{len(MISTAKES)} = {named / len(MISTAKES):.1%}; "
+          f"'Likely bug' lines on {len(CORRECT)} right variants: {hints}")
+    assert named / len(MISTAKES) >= 0.9
+    assert hints == 0
+
+
+def test_credit_follows_properties(planted):
+    """A missing bias correction keeps the share of its right moments, but loses most of the points."""
+    points = planted["config"]["exercises"]["optim.adam"]["points"]
+    score = planted["rows"]["adam_no_bias_correction"]["optim.adam"]
+    assert 0 < score < 0.5 * points
+
+
+# ------------------------------------------------------------ locally, as in the notebook
+@pytest.mark.parametrize("mistake", PROPERTY, ids=_slug)
+def test_diagnosis_library_names_it_without_hidden_inputs(mistake):
+    """The properties, run on the function itself (no grader), name every title of the mistake."""
+    found = [f.title for f in diagnose(mistake.exercise, LocalFunctions(overrides={mistake.exercise: mistake.fn}))]
+    assert set(mistake.titles) <= set(found), found
+    assert set(found) <= set(mistake.titles), f"also named {set(found) - set(mistake.titles)}"
+
+
+@pytest.mark.parametrize("variant", CORRECT, ids=_variant_slug)
+def test_diagnosis_library_is_silent_on_right_code(variant):
+    """Run unconditionally (not only after a failed check), no property blames right code."""
+    assert diagnose(variant.exercise, LocalFunctions(overrides={variant.exercise: variant.fn})) == []
+
+
+def _fails_visibly(mistake):
+    fns = LocalFunctions(overrides={mistake.exercise: mistake.fn})
+    for c in visible_checks(mistake.exercise):
+        try:
+            with quiet_numerics():
+                c.func(Context(fns))
+        except (CheckFailure, Exception):
+            return True
+    return False
+
+
+VISIBLY_WRONG = [m for m in PROPERTY if _fails_visibly(m)]
+
+
+def test_most_mistakes_fail_a_visible_check():
+    assert len(VISIBLY_WRONG) >= 0.8 * len(PROPERTY)
+
+
+@pytest.mark.parametrize("mistake", VISIBLY_WRONG, ids=_slug)
+def test_notebook_check_cell_names_the_mistake(mistake, monkeypatch):
+    """check_exercise (the notebook's check cell) shows the same "Likely bug — title" line."""
+    import cs231n_lec7.checks as checks
+
+    monkeypatch.setattr(checks, "LocalFunctions", lambda: LocalFunctions(overrides={mistake.exercise: mistake.fn}))
+    with pytest.raises(CheckFailure) as err:
+        check_exercise(mistake.exercise, verbose=False)
+    for title in mistake.titles:
+        assert f"Likely bug — {title}" in str(err.value)

@@ -26,4 +26,6 @@ def test_visible_check(check):
         return
     except (NotImplementedError, CheckFailure) as err:
         report = failure_report(check, err, fns, SEEN)
+    except Exception as err:  # your code raised: the traceback shows where
+        pytest.fail(failure_report(check, err, fns, SEEN))
     pytest.fail(report, pytrace=False)

@@ -113,10 +113,10 @@ def random_state(rule, rng, shape, tiny=False):
                "beta2": float(rng.uniform(0.9, 0.99)), "epsilon": float(10 ** rng.uniform(-8, -5)),
                "m": rng.standard_normal(shape) * 0.1, "v": rng.uniform(0.01, 1.0, shape),
                "t": int(rng.integers(1, 20))}
-    if tiny:  # fresh state, so the epsilon term is comparable to sqrt(cache)
+    if tiny:  # fresh state, so the epsilon term is comparable to sqrt(cache); not the default epsilon
         for key in RULES[rule]["state"]:
             cfg.pop(key, None)
-        cfg["epsilon"] = 1e-8
+        cfg["epsilon"] = float(10 ** rng.uniform(-7.5, -6.5))
     return cfg
 
 

@@ -49,7 +49,8 @@ def failure_report(check: Check, err: Exception, fns, seen: dict | None = None) 
 
     if isinstance(err, NotImplementedError):
         return f"{check.name}: not implemented yet ({err})"
-    lines = [f"{check.name}: FAILED", f"  {err}"]
+    message = str(err) if isinstance(err, CheckFailure) else f"your code raised {type(err).__name__}: {err}"
+    lines = [f"{check.name}: FAILED", f"  {message}"]
     exercise = check.exercises[0]
     if seen is not None and exercise in seen:
         if seen[exercise]:
@@ -80,6 +81,8 @@ def check_exercise(exercise: str, verbose: bool = True) -> None:
                 c.func(ctx)
         except (NotImplementedError, CheckFailure) as err:
             raise CheckFailure(failure_report(c, err, fns)) from None
+        except Exception as err:  # the student's code raised: keep its traceback, add the diagnosis
+            raise CheckFailure(failure_report(c, err, fns)) from err
         notes += [n for n in ctx.notes if n not in notes]
         if verbose:
             print(f"  passed  {c.name}")

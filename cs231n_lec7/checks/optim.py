@@ -35,12 +35,13 @@ from .core import (
     result_pair,
 )
 
-# rule -> (hyper-parameters used by the fixed-input step, state keys, notebook)
+# rule -> (hyper-parameters used by the fixed-input step: not the defaults, so a hard-coded value shows;
+#          state keys)
 RULES = {
     "sgd_momentum": dict(hyper={"learning_rate": 1e-3}, state=("velocity",)),
     "nesterov_momentum": dict(hyper={"learning_rate": 1e-3}, state=("velocity",)),
-    "adagrad": dict(hyper={"learning_rate": 1e-2}, state=("cache",)),
-    "rmsprop": dict(hyper={"learning_rate": 1e-2}, state=("cache",)),
+    "adagrad": dict(hyper={"learning_rate": 2e-2}, state=("cache",)),
+    "rmsprop": dict(hyper={"learning_rate": 2e-2}, state=("cache",)),
     "adam": dict(hyper={"learning_rate": 1e-2}, state=("m", "v", "t")),
 }
 N, D = 4, 5
