@@ -58,8 +58,7 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             max_score = exercises[ex]["points"] * c.weight / weights[ex]
             output = o["message"]
             if o["fraction"] < 1.0 and ex in diagnoses:
-                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex]
-                                  if d.get("kind", "bug") == "bug")
+                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
             output += "".join(f"\nNote — {n}" for n in o.get("notes", ()))
             tests.append({"name": o["name"], "score": _round(max_score * o["fraction"]),
                           "max_score": _round(max_score), "status": "passed" if o["fraction"] >= 1.0 else "failed",
@@ -110,10 +109,10 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         mine = [o for o in outcomes if o["exercise"] == ex]
         visible = [o for o in mine if not o["check"].hidden]
         hidden = [o for o in mine if o["check"].hidden]
-        notes = [d for d in diagnoses.get(ex, []) if d.get("kind") == "note"]
+        notes = list(dict.fromkeys(n for o in mine for n in o.get("notes", ())))
         if all(o["fraction"] >= 1.0 for o in mine):
             if notes:
-                lines += [f"## `{ex}`", "", *(f"- Note — {d['explanation']}" for d in notes), ""]
+                lines += [f"## `{ex}`", "", *(f"- Note — {n}" for n in notes), ""]
             continue
         lines.append(f"## `{ex}`")
         lines.append("")
@@ -134,10 +133,8 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
             passed = sum(o["fraction"] >= 1.0 for o in hidden)
             lines.append(f"- hidden checks: {passed} of {len(hidden)} passed (their inputs are not shown)")
         for d in diagnoses.get(ex, []):
-            if d.get("kind", "bug") == "bug":
-                lines.append(f"- **Likely bug — {d['title']}:** {d['explanation']}")
-            else:
-                lines.append(f"- Note — {d['explanation']}")
+            lines.append(f"- **Likely bug — {d['title']}:** {d['explanation']}")
+        lines += [f"- Note — {n}" for n in notes]
         lines.append("")
     if all(o["fraction"] >= 1.0 for o in outcomes):
         lines += ["Every check passed.", ""]

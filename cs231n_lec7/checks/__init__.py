@@ -48,7 +48,7 @@ def failure_report(check: Check, err: Exception, fns, seen: dict | None = None) 
     from .diagnose import diagnose
 
     if isinstance(err, NotImplementedError):
-        return f"{check.name}: not implemented yet ({err})"
+        return f"{check.name}: not implemented yet (NotImplementedError: {err})"
     message = str(err) if isinstance(err, CheckFailure) else f"your code raised {type(err).__name__}: {err}"
     lines = [f"{check.name}: FAILED", f"  {message}"]
     exercise = check.exercises[0]

@@ -281,9 +281,6 @@ def assert_close(label: str, got, expected, tol: float = STEP_TOL, hint: str = "
     return err
 
 
-FLOAT64_NOTE = "float64 result for float32 input"
-
-
 def assert_dtype_kept(ctx, label: str, got, dtype) -> None:
     """The result keeps the input's ``dtype``; a float64 result for float32 input only earns a note.
 
