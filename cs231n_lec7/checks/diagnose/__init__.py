@@ -45,6 +45,11 @@ class NoEvidence(Exception):
     """A property cannot tell (odd return value, missing state): it stays silent."""
 
 
+def error_name(err: Exception) -> str:
+    """The type of an exception raised by the student's code (also when it comes back from the worker)."""
+    return getattr(err, "type_name", None) or type(err).__name__
+
+
 PROPERTIES: dict[str, list[Callable]] = {}
 
 
@@ -83,9 +88,12 @@ def diagnose(exercise: str, fns: Callable, stop: Callable[[], bool] = lambda: Fa
     ``fns`` looks functions up by exercise id: ``LocalFunctions()`` in a student's
     checkout, the grader's remote proxy under ``grade``.
 
-    Fallback findings (a measured symptom that may follow from a named bug)
-    are kept only when no property names a mistake. Any exception raised while a property runs (the student's code failing,
-    a worker timeout) silences that property only. ``stop()`` ends early.
+    Any exception raised while a property runs (the student's code failing, a
+    worker timeout) silences that property only; ``stop()`` (the grader: "the
+    worker is gone") ends the diagnosis and discards the findings of the
+    property during which it became true. Fallback findings (a measured
+    symptom that may follow from a named bug) are kept only when no property
+    names a mistake.
     """
     found, titles = [], set()
     for func in properties(exercise):
@@ -96,6 +104,8 @@ def diagnose(exercise: str, fns: Callable, stop: Callable[[], bool] = lambda: Fa
                 result = func(exercise, fns)
         except Exception:
             continue
+        if stop():  # the worker died or timed out meanwhile: what the property saw is no evidence
+            break
         for finding in [] if result is None else [result] if isinstance(result, Finding) else result:
             if finding.title not in titles:
                 titles.add(finding.title)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Finding, NoEvidence, prop
+from . import Finding, NoEvidence, error_name, prop
 
 MOMENTUM, NESTEROV = "optim.sgd_momentum", "optim.nesterov_momentum"
 ADAGRAD, RMSPROP, ADAM = "optim.adagrad", "optim.rmsprop", "optim.adam"
@@ -139,7 +139,7 @@ def defaults_from_none(exercise, fns):
         raise
     except Exception as err:  # works with a config, fails without one
         return Finding("config=None not handled",
-                       f"called with config=None your rule raised {type(err).__name__}: start with "
+                       f"called with config=None your rule raised {error_name(err)}: start with "
                        f"`if config is None: config = {{}}` and fill the missing keys with their defaults "
                        f"({_defaults_text(exercise)}).")
     if np.allclose(from_none, explicit, rtol=1e-7, atol=0.0):
