@@ -105,8 +105,19 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
     for ex, spec in config["exercises"].items():
         lines.append(f"| `{ex}` | {scores[ex]:.4g} | {spec['points']} | {spec.get('notebook', '')} |")
     lines.append("")
+    unfinished = [ex for ex in config["exercises"]
+                  if {o["message"] for o in outcomes if o["exercise"] == ex} == {"not implemented yet"}]
+    if unfinished:
+        lines += ["## Not implemented yet", ""]
+        for ex in unfinished:
+            spec = config["exercises"][ex]
+            where = f" — notebook {spec['notebook']}, “{spec.get('section', '')}”" if spec.get("notebook") else ""
+            lines.append(f"- `{ex}`{where}")
+        lines.append("")
     for ex, spec in config["exercises"].items():
         mine = [o for o in outcomes if o["exercise"] == ex]
+        if ex in unfinished:
+            continue
         visible = [o for o in mine if not o["check"].hidden]
         hidden = [o for o in mine if o["check"].hidden]
         notes = list(dict.fromkeys(n for o in mine for n in o.get("notes", ())))
@@ -119,10 +130,6 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         messages = {o["message"] for o in mine}
         if all(o["status"] == "error" for o in mine) and len(messages) == 1:
             lines += [f"- not graded: {messages.pop()}", ""]
-            continue
-        if messages == {"not implemented yet"}:
-            where = f" (notebook {spec['notebook']}, section “{spec.get('section', '')}”)" if spec.get("notebook") else ""
-            lines += [f"- not implemented yet{where}: {len(mine)} checks score 0", ""]
             continue
         for o in visible:
             mark = "passed" if o["fraction"] >= 1.0 else "FAILED"
