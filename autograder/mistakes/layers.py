@@ -180,6 +180,15 @@ def dropout_backward_where(dout, cache):
     return np.where(mask != 0, dout * mask, 0.0).astype(dout.dtype)
 
 
+def dropout_bool_mask_division(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if mode == "test":
+        return x.copy(), (dropout_param, None)
+    keep = np.random.default_rng(dropout_param.get("seed")).random(size=x.shape) < p
+    mask = keep / p
+    return (x * keep / p).astype(x.dtype), (dropout_param, mask)
+
+
 M = Mistake
 MISTAKES = [
     M("layers.dropout_forward", "p used as drop probability",
@@ -228,4 +237,5 @@ CORRECT = [
     V("layers.dropout_forward", "x * mask without a cast (float64 result)", dropout_float64_promotion,
       note="float64"),
     V("layers.dropout_backward", "np.where on the cached mask", dropout_backward_where),
+    V("layers.dropout_forward", "x * keep / p with a boolean keep", dropout_bool_mask_division),
 ]

@@ -530,6 +530,70 @@ def adam_state_setdefault(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
+def momentum_new_config_dict(w, dw, config=None):
+    config = dict(config or {})
+    lr, rho = config.get("learning_rate", 1e-2), config.get("momentum", 0.9)
+    velocity = rho * config.get("velocity", np.zeros_like(w)) - lr * dw
+    config.update(learning_rate=lr, momentum=rho, velocity=velocity)
+    return w + velocity, config
+
+
+def nesterov_inplace_on_copies(w, dw, config=None):
+    if config is None:
+        config = {}
+    lr = config.setdefault("learning_rate", 1e-2)
+    mu = config.setdefault("momentum", 0.9)
+    v_prev = np.copy(config.get("velocity", np.zeros_like(w)))
+    v = v_prev * mu
+    v -= lr * dw
+    next_w = np.array(w, copy=True)
+    next_w -= mu * v_prev
+    next_w += (1 + mu) * v
+    config["velocity"] = v
+    return next_w, config
+
+
+def adagrad_out_argument(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    cache = np.array(config.get("cache", np.zeros(w.shape, dtype=w.dtype)))
+    np.add(cache, dw * dw, out=cache)
+    config["cache"] = cache
+    step = np.divide(dw, np.sqrt(cache) + config["epsilon"])
+    return (w - config["learning_rate"] * step).astype(w.dtype), config
+
+
+def rmsprop_float64_decay(w, dw, config=None):
+    if config is None:
+        config = {}
+    lr = config.get("learning_rate", 1e-2)
+    decay = np.float64(config.get("decay_rate", 0.99))
+    eps = config.get("epsilon", 1e-8)
+    cache = decay * config.get("cache", np.zeros_like(w)) + (1.0 - decay) * np.square(dw)
+    config.update(learning_rate=lr, decay_rate=float(decay), epsilon=eps, cache=cache)
+    return w - lr * dw / (np.sqrt(cache) + eps), config
+
+
+def adam_inplace_on_copies_numpy_t(w, dw, config=None):
+    if config is None:
+        config = {}
+    for key, value in {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}.items():
+        config.setdefault(key, value)
+    b1, b2 = config["beta1"], config["beta2"]
+    m = config.get("m", np.zeros_like(w)).copy()
+    v = config.get("v", np.zeros_like(w)).copy()
+    t = np.int64(config.get("t", 0)) + 1
+    m *= b1
+    m += (1 - b1) * dw
+    v *= b2
+    v += (1 - b2) * dw**2
+    m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+    config["m"], config["v"], config["t"] = m, v, int(t)
+    return (w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])).astype(w.dtype), config
+
+
 M = Mistake
 P = "property"
 MISTAKES = [
@@ -618,4 +682,9 @@ CORRECT = [
     V("optim.rmsprop", "leaky form cache += (1-d)*(dw**2 - cache)", rmsprop_leaky_form),
     V("optim.adam", "lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)", adam_sqrt_of_correction, note="float64"),
     V("optim.adam", "state through config.setdefault", adam_state_setdefault),
+    V("optim.sgd_momentum", "a new config dict each call", momentum_new_config_dict),
+    V("optim.nesterov_momentum", "in-place updates on copies", nesterov_inplace_on_copies),
+    V("optim.adagrad", "np.add(..., out=) on a copy, float32 state", adagrad_out_argument),
+    V("optim.rmsprop", "np.float64 decay rate (float64 result)", rmsprop_float64_decay, note="float64"),
+    V("optim.adam", "in-place moments on copies, numpy counter", adam_inplace_on_copies_numpy_t),
 ]
