@@ -8,6 +8,8 @@ keys and how its state starts. The checks below run over that table:
   moments or counter are right keeps that share;
 - five steps from a config without state: the state must travel through ``config``;
 - ``config=None`` behaves like the documented defaults;
+- AdaGrad, RMSProp, Adam: gradients ~1e-9 with a non-default epsilon, where
+  epsilon's placement (outside the root) and its key matter;
 - the arrays given to the rule are not modified; a float32 step has the right
   values (a float64 result only earns a note, DESIGN.md's dtype policy).
 
@@ -38,8 +40,8 @@ from .core import (
 # rule -> (hyper-parameters used by the fixed-input step: not the defaults, so a hard-coded value shows;
 #          state keys)
 RULES = {
-    "sgd_momentum": dict(hyper={"learning_rate": 1e-3}, state=("velocity",)),
-    "nesterov_momentum": dict(hyper={"learning_rate": 1e-3}, state=("velocity",)),
+    "sgd_momentum": dict(hyper={"learning_rate": 1e-3, "momentum": 0.8}, state=("velocity",)),
+    "nesterov_momentum": dict(hyper={"learning_rate": 1e-3, "momentum": 0.8}, state=("velocity",)),
     "adagrad": dict(hyper={"learning_rate": 2e-2}, state=("cache",)),
     "rmsprop": dict(hyper={"learning_rate": 2e-2}, state=("cache",)),
     "adam": dict(hyper={"learning_rate": 1e-2}, state=("m", "v", "t")),
@@ -61,6 +63,17 @@ def fixed_step_problem(rule: str):
         config["v"] = np.linspace(0.7, 0.5, num=N * D).reshape(N, D)
         config["t"] = 5
     return w, dw, config
+
+
+TINY_EPSILON = 1e-7  # not the default, so a hard-coded epsilon shows
+ADAPTIVE = ("adagrad", "rmsprop", "adam")
+
+
+def tiny_problem(rule: str):
+    """Gradients ~1e-9 from fresh state: sqrt(cache) and epsilon are of the same size."""
+    w = np.linspace(-0.4, 0.6, num=N * D).reshape(N, D)
+    dw = np.linspace(-3.0, 2.0, num=N * D).reshape(N, D) * 1e-9
+    return w, dw, {"learning_rate": RULES[rule]["hyper"]["learning_rate"], "epsilon": TINY_EPSILON}
 
 
 def gradient_sequence(num_steps: int = 5):
@@ -92,6 +105,8 @@ def make_expected(ref) -> dict:
         w, dw, _ = fixed_step_problem(rule)
         next_w, _ = ref(f"optim.{rule}")(w.astype(np.float32), dw.astype(np.float32), dict(spec["hyper"]))
         out[f"{rule}/step32/next_w"] = next_w
+        if rule in ADAPTIVE:
+            out[f"{rule}/tiny/next_w"] = ref(f"optim.{rule}")(*tiny_problem(rule))[0]
         w, config = run_steps(ref(f"optim.{rule}"), rule)
         out[f"{rule}/steps5/w"] = w
         for k in range(1, 6):
@@ -201,6 +216,16 @@ def _register(rule: str):
         want_state = {key: ctx.expected(f"optim/{rule}/steps5/{key}") for key in spec["state"]}
         fail_state(rule, state_mismatches(rule, config, want_state, when="after 5 steps from config=None"),
                    len(spec["state"]))
+
+    if rule in ADAPTIVE:
+        @check(exercise, name=f"{rule}: tiny gradients on fixed inputs (epsilon placement)", weight=0.5)
+        def tiny(ctx):
+            """Gradients ~1e-9 and epsilon = 1e-7: only sqrt(cache) + epsilon, epsilon read from config, passes."""
+            w, dw, config = tiny_problem(rule)
+            with quiet_numerics():
+                next_w, _ = result_pair(rule, ctx.fn(exercise)(w, dw, config))
+            assert_close(f"{rule}: next_w for gradients ~1e-9 and epsilon = {TINY_EPSILON:g}", next_w,
+                         ctx.expected(f"optim/{rule}/tiny/next_w"), STEP_TOL)
 
     @check(exercise, name=f"{rule}: defaults from config=None", weight=0.5)
     def defaults(ctx):
