@@ -439,6 +439,132 @@ def adam_old_state_keys(w, dw, config=None):
     return next_w, config
 
 
+# ------------------------------------------ the same slips in other rules
+def nesterov_uphill(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v_prev = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v_prev - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + config["momentum"] * v_prev - (1 + config["momentum"]) * v, config
+
+
+def nesterov_wrong_default_lr(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("momentum", 0.9)
+    v_prev = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v_prev - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
+
+
+def nesterov_old_state_key(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v_prev = config.get("v", np.zeros_like(w))
+    v = config["momentum"] * v_prev - config["learning_rate"] * dw
+    config["v"] = v
+    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
+
+
+def nesterov_lr_hard_coded(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("momentum", 0.9)
+    v_prev = config.get("velocity", np.zeros_like(w))
+    v = config["momentum"] * v_prev - 1e-2 * dw
+    config["velocity"] = v
+    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
+
+
+def adagrad_uphill(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w)) + dw**2
+    config["cache"] = cache
+    return w + config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adagrad_old_state_key(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    grad_squared = config.get("grad_squared", np.zeros_like(w)) + dw * dw
+    config["grad_squared"] = grad_squared
+    return w - config["learning_rate"] * dw / (np.sqrt(grad_squared) + config["epsilon"]), config
+
+
+def adagrad_lr_hard_coded(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w)) + dw**2
+    config["cache"] = cache
+    return w - 0.01 * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def rmsprop_uphill(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    d = config["decay_rate"]
+    cache = d * config.get("cache", np.zeros_like(w)) + (1 - d) * dw**2
+    config["cache"] = cache
+    return w + config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def rmsprop_wrong_default_decay(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.9)
+    config.setdefault("epsilon", 1e-8)
+    d = config["decay_rate"]
+    cache = d * config.get("cache", np.zeros_like(w)) + (1 - d) * dw**2
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_uphill(w, dw, config=None):
+    next_w, config = _adam(w, dw, config)
+    return 2 * w - next_w, config
+
+
+def adam_lr_hard_coded(w, dw, config=None):
+    lr = 1e-3 if config is None else config.pop("learning_rate", 1e-3)
+    next_w, config = _adam(w, dw, config)
+    scale = 1e-3 / config["learning_rate"]
+    config["learning_rate"] = lr
+    return w + (next_w - w) * scale, config
+
+
+def adam_no_sqrt(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config.get("t", 0) + 1
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw**2
+    next_w = w - config["learning_rate"] * (m / (1 - b1**t)) / (v / (1 - b2**t) + config["epsilon"])
+    config["m"], config["v"], config["t"] = m, v, t
+    return next_w, config
+
+
 # ----------------------------------------------- right, written otherwise
 def momentum_setdefault_inplace_safe(w, dw, config=None):
     config = {} if config is None else config
@@ -670,6 +796,18 @@ MISTAKES = [
       slug="adam_no_correction_and_eps_inside"),
     M("optim.adam", "state stored under another key", "config['mt'], config['vt'] instead of m and v.",
       adam_old_state_keys, P),
+    M("optim.nesterov_momentum", "update goes uphill", "every sign flipped.", nesterov_uphill, P),
+    M("optim.nesterov_momentum", "wrong default learning rate", "default 1e-3.", nesterov_wrong_default_lr, P),
+    M("optim.nesterov_momentum", "state stored under another key", "config['v'].", nesterov_old_state_key, P),
+    M("optim.nesterov_momentum", "learning rate hard-coded", "lr = 1e-2.", nesterov_lr_hard_coded, P),
+    M("optim.adagrad", "update goes uphill", "w + lr*dw/(...).", adagrad_uphill, P),
+    M("optim.adagrad", "state stored under another key", "config['grad_squared'].", adagrad_old_state_key, P),
+    M("optim.adagrad", "learning rate hard-coded", "lr = 0.01.", adagrad_lr_hard_coded, P),
+    M("optim.rmsprop", "update goes uphill", "w + lr*dw/(...).", rmsprop_uphill, P),
+    M("optim.rmsprop", "wrong defaults for config=None", "default decay_rate 0.9.", rmsprop_wrong_default_decay, P),
+    M("optim.adam", "update goes uphill", "w + lr*m_hat/(...).", adam_uphill, P),
+    M("optim.adam", "learning rate hard-coded", "lr = 1e-3 whatever config says.", adam_lr_hard_coded, P),
+    M("optim.adam", "square root missing", "m_hat / (v_hat + eps).", adam_no_sqrt, P),
 ]
 
 V = Variant

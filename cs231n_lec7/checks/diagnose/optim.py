@@ -128,13 +128,14 @@ def uses_learning_rate(exercise, fns):
 
 @prop(*ALL)
 def defaults_from_none(exercise, fns):
-    """config=None behaves exactly like the documented defaults spelled out."""
+    """config=None behaves exactly like the documented defaults spelled out, over two steps."""
     rule = fns(exercise)
-    explicit, _ = _call(rule, dict(DEFAULTS[exercise]))
-    if not np.all(np.isfinite(explicit)):
+    explicit1, cfg = _call(rule, dict(DEFAULTS[exercise]))
+    explicit2, _ = _call(rule, cfg, dw=-0.5 * G[::-1], w=W0 + explicit1)
+    if not (np.all(np.isfinite(explicit1)) and np.all(np.isfinite(explicit2))):
         raise NoEvidence
     try:
-        from_none, _ = _call(rule, None)
+        none1, cfg = _call(rule, None)
     except NoEvidence:
         raise
     except Exception as err:  # works with a config, fails without one
@@ -142,17 +143,25 @@ def defaults_from_none(exercise, fns):
                        f"called with config=None your rule raised {error_name(err)}: start with "
                        f"`if config is None: config = {{}}` and fill the missing keys with their defaults "
                        f"({_defaults_text(exercise)}).")
-    if np.allclose(from_none, explicit, rtol=1e-7, atol=0.0):
+    none2, _ = _call(rule, cfg, dw=-0.5 * G[::-1], w=W0 + none1)
+    if np.allclose(none1, explicit1, rtol=1e-7, atol=0.0) and np.allclose(none2, explicit2, rtol=1e-7, atol=0.0):
         return None
     default_lr = DEFAULTS[exercise]["learning_rate"]
-    try:
-        c = _coef(from_none, explicit)
+    stored = {k: cfg[k] for k in DEFAULTS[exercise] if isinstance(cfg.get(k), (int, float, np.floating))}
+    wrong = {k: v for k, v in stored.items() if not np.isclose(v, DEFAULTS[exercise][k], rtol=1e-9, atol=0.0)}
+    try:  # every step scaled alike: only the learning rate differs
+        c1, c2 = _coef(none1, explicit1), _coef(none2, explicit2)
+        lr_only = _near(c1, c2, 1e-6) and c1 > 0
     except NoEvidence:
-        c = None
-    if c is not None and c > 0:
+        lr_only = False
+    if (wrong and set(wrong) == {"learning_rate"}) or (not wrong and lr_only):
+        value = wrong.get("learning_rate", c1 * default_lr if lr_only else None)
         return Finding("wrong default learning rate",
-                       f"with config=None your rule steps like learning_rate = {c * default_lr:.3g}; "
-                       f"the documented default is {default_lr:g}.")
+                       f"with config=None your rule steps with learning_rate = {value:.3g}; the documented "
+                       f"default is {default_lr:g}.")
+    if wrong:
+        listed = ", ".join(f"{k} = {v:g} (documented {DEFAULTS[exercise][k]:g})" for k, v in wrong.items())
+        return Finding("wrong defaults for config=None", f"with config=None your rule fills in {listed}.")
     return Finding("wrong defaults for config=None",
                    f"with config=None your rule does not step like the documented defaults "
                    f"({_defaults_text(exercise)}).", fallback=True)
