@@ -525,8 +525,8 @@ def test_reference_passes_every_optim_check(exercise, seed):
 # Mistakes the visible checks let through (none today: they include tiny gradients
 # and non-default hyper-parameters, so a student sees every named mistake locally).
 VISIBLE_BLIND = set()
-# Mistakes only a call with config=None shows: the hidden checks always pass a config.
-DEFAULTS_ONLY = {"wrong default learning rate", "config=None not handled"}
+# Mistakes in the defaults: the hidden checks always pass every hyper-parameter.
+DEFAULTS_ONLY = {"wrong default learning rate", "config=None not handled", "wrong defaults for config=None"}
 
 
 @pytest.mark.parametrize("mistake", OPTIM_MISTAKES, ids=lambda m: m.key)
