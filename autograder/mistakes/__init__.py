@@ -1,7 +1,8 @@
 """Known mistakes: wrong implementations that students really write, and right ones written differently.
 
 One module per topic, parallel to ``autograder/hidden/`` and ``cs231n_lec7/checks/``
-(``optim.py``, ``layers.py``, ``regularization.py``, ...). Each module lists
+(``layers.py``, ``regularization.py``, ...; the update rules split along the
+lecture's sections: ``optim_momentum.py``, ``optim_adaptive.py``). Each module lists
 
 - ``MISTAKES``: :class:`Mistake` entries — an exercise, the ``title`` the grader
   names it by, an ``explanation`` in plain words and a wrong implementation

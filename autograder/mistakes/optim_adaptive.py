@@ -1,11 +1,10 @@
-"""Known mistakes in the update rules (``cs231n_lec7/optim.py``), and right rules written differently.
+"""Known mistakes in AdaGrad, RMSProp and Adam (``cs231n_lec7/optim.py``), and right rules written differently.
 
 Every function is a whole rule as a student might write it (its own defaults,
-its own state handling). The mistakes come from the lecture's formulas read
-the wrong way, the lecture notes' forms, the 2017 assignment's conventions
-(``t`` starting at 1, old state keys, other key names) and from reading real
-submissions. They are named by the properties in
-``cs231n_lec7/checks/diagnose/optim.py`` (``detect="property"``).
+its own state handling): the lecture's formulas read the wrong way, the 2017
+assignment's conventions (``t`` starting at 1, old state keys, ``eps`` for
+``epsilon``) and what real submissions do. They are named by the properties in
+``cs231n_lec7/checks/diagnose/optim*.py`` (``detect="property"``).
 """
 from __future__ import annotations
 
@@ -14,172 +13,6 @@ import numpy as np
 from autograder.mistakes import Mistake, Variant
 
 
-# ------------------------------------------------------------- momentum
-def momentum_sign_flipped(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w - v, config
-
-
-def momentum_velocity_not_stored(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * np.zeros_like(w) - config["learning_rate"] * dw
-    return w + v, config
-
-
-def momentum_velocity_not_read(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = np.zeros_like(w)
-    v = config["momentum"] * v - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_first_form_state(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) + dw
-    config["velocity"] = v
-    return w - config["learning_rate"] * v, config
-
-
-def momentum_hard_coded(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    v = 0.9 * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_dampened(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    rho = config["momentum"]
-    v = rho * config.get("velocity", np.zeros_like(w)) - (1 - rho) * config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_lr_hard_coded(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) - 1e-2 * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_wrong_default_lr(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-3)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_no_defaults(w, dw, config=None):
-    lr, rho = config["learning_rate"], config.get("momentum", 0.9)
-    v = rho * config.get("velocity", np.zeros_like(w)) - lr * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def momentum_old_state_key(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("v", np.zeros_like(w)) - config["learning_rate"] * dw
-    config["v"] = v
-    return w + v, config
-
-
-# ------------------------------------------------------------- Nesterov
-def nesterov_plain_momentum(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def nesterov_v_prev_not_saved(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    rho = config["momentum"]
-    v = config.get("velocity", np.zeros_like(w))
-    v = rho * v - config["learning_rate"] * dw
-    next_w = w - rho * v + (1 + rho) * v  # the correction should use the velocity before the update
-    config["velocity"] = v
-    return next_w, config
-
-
-def nesterov_lookahead_sign(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
-
-
-def nesterov_missing_one_plus_rho(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w - config["momentum"] * v_prev + v, config
-
-
-def nesterov_returns_lookahead_point(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
-    config["velocity"] = v
-    x = w + v
-    return x + config["momentum"] * v, config  # x_ahead = x + rho * v
-
-
-def nesterov_hard_coded(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = 0.9 * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w - 0.9 * v_prev + 1.9 * v, config
-
-
-# -------------------------------------------------------------- AdaGrad
 def adagrad_no_accumulation(w, dw, config=None):
     if config is None:
         config = {}
@@ -235,7 +68,6 @@ def adagrad_no_defaults(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config.get("epsilon", 1e-8)), config
 
 
-# -------------------------------------------------------------- RMSProp
 def rmsprop_decay_swapped(w, dw, config=None):
     if config is None:
         config = {}
@@ -330,7 +162,6 @@ def rmsprop_eps_get_key(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config.get("eps", 1e-8)), config
 
 
-# ----------------------------------------------------------------- Adam
 def _adam(w, dw, config, bias=True, t_after=False, eps_inside=False, swap=False, store_t=True,
           correct_v=True, t0=0, increment=True, v_beta1=False, raw_numerator=False, eps=None, lr_default=1e-3):
     if config is None:
@@ -439,50 +270,6 @@ def adam_old_state_keys(w, dw, config=None):
     return next_w, config
 
 
-# ------------------------------------------ the same slips in other rules
-def nesterov_uphill(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + config["momentum"] * v_prev - (1 + config["momentum"]) * v, config
-
-
-def nesterov_wrong_default_lr(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-3)
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
-
-
-def nesterov_old_state_key(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("v", np.zeros_like(w))
-    v = config["momentum"] * v_prev - config["learning_rate"] * dw
-    config["v"] = v
-    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
-
-
-def nesterov_lr_hard_coded(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("momentum", 0.9)
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = config["momentum"] * v_prev - 1e-2 * dw
-    config["velocity"] = v
-    return w - config["momentum"] * v_prev + (1 + config["momentum"]) * v, config
-
-
 def adagrad_uphill(w, dw, config=None):
     if config is None:
         config = {}
@@ -566,41 +353,6 @@ def adam_no_sqrt(w, dw, config=None):
 
 
 # ----------------------------------------------- right, written otherwise
-def momentum_setdefault_inplace_safe(w, dw, config=None):
-    config = {} if config is None else config
-    lr = config.setdefault("learning_rate", 1e-2)
-    rho = config.setdefault("momentum", 0.9)
-    v = np.array(config.get("velocity", np.zeros(w.shape, dtype=w.dtype)), copy=True)
-    v *= rho
-    v -= lr * dw
-    config["velocity"] = v
-    next_w = w.copy()
-    next_w += v
-    return next_w, config
-
-
-def momentum_float64_promotion(w, dw, config=None):
-    if config is None:
-        config = {}
-    lr = np.float64(config.get("learning_rate", 1e-2))
-    rho = np.float64(config.get("momentum", 0.9))
-    v = rho * config.get("velocity", np.zeros_like(w)) - lr * dw
-    config["velocity"] = v
-    return w + v, config
-
-
-def nesterov_difference_form(w, dw, config=None):
-    if config is None:
-        config = {}
-    config.setdefault("learning_rate", 1e-2)
-    config.setdefault("momentum", 0.9)
-    rho = config["momentum"]
-    v_prev = config.get("velocity", np.zeros_like(w))
-    v = rho * v_prev - config["learning_rate"] * dw
-    config["velocity"] = v
-    return w + v + rho * (v - v_prev), config
-
-
 def adagrad_inplace_on_copy(w, dw, config=None):
     if config is None:
         config = {}
@@ -656,29 +408,6 @@ def adam_state_setdefault(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-def momentum_new_config_dict(w, dw, config=None):
-    config = dict(config or {})
-    lr, rho = config.get("learning_rate", 1e-2), config.get("momentum", 0.9)
-    velocity = rho * config.get("velocity", np.zeros_like(w)) - lr * dw
-    config.update(learning_rate=lr, momentum=rho, velocity=velocity)
-    return w + velocity, config
-
-
-def nesterov_inplace_on_copies(w, dw, config=None):
-    if config is None:
-        config = {}
-    lr = config.setdefault("learning_rate", 1e-2)
-    mu = config.setdefault("momentum", 0.9)
-    v_prev = np.copy(config.get("velocity", np.zeros_like(w)))
-    v = v_prev * mu
-    v -= lr * dw
-    next_w = np.array(w, copy=True)
-    next_w -= mu * v_prev
-    next_w += (1 + mu) * v
-    config["velocity"] = v
-    return next_w, config
-
-
 def adagrad_out_argument(w, dw, config=None):
     if config is None:
         config = {}
@@ -723,40 +452,6 @@ def adam_inplace_on_copies_numpy_t(w, dw, config=None):
 M = Mistake
 P = "property"
 MISTAKES = [
-    M("optim.sgd_momentum", "wrong momentum sign",
-      "next_w = w - v: with v = rho*v - lr*dw the velocity already points downhill, so the update is w + v.",
-      momentum_sign_flipped, P),
-    M("optim.sgd_momentum", "velocity not stored in config",
-      "Your rule behaves like plain SGD: the velocity is not read back from / stored in config['velocity'].",
-      momentum_velocity_not_stored, P),
-    M("optim.sgd_momentum", "velocity not read back from config",
-      "The velocity is stored but every call starts again from zeros.", momentum_velocity_not_read, P),
-    M("optim.sgd_momentum", "first momentum form stored",
-      "The first form of the notes (v = rho*v + dw; w -= lr*v) stores a velocity in other units.",
-      momentum_first_form_state, P),
-    M("optim.sgd_momentum", "momentum hard-coded", "rho = 0.9 whatever config['momentum'] says.",
-      momentum_hard_coded, P),
-    M("optim.sgd_momentum", "velocity dampened by (1 - rho)",
-      "v = rho*v - (1-rho)*lr*dw is an exponential average, not the lecture's momentum.", momentum_dampened, P),
-    M("optim.sgd_momentum", "learning rate hard-coded", "lr = 1e-2 whatever config says.",
-      momentum_lr_hard_coded, P),
-    M("optim.sgd_momentum", "wrong default learning rate", "the default learning rate is 1e-2.",
-      momentum_wrong_default_lr, P),
-    M("optim.sgd_momentum", "config=None not handled", "config=None raises.", momentum_no_defaults, P),
-    M("optim.sgd_momentum", "state stored under another key", "config['v'] instead of config['velocity'].",
-      momentum_old_state_key, P),
-    M("optim.nesterov_momentum", "plain momentum instead of Nesterov", "w + v is SGD+Momentum.",
-      nesterov_plain_momentum, P),
-    M("optim.nesterov_momentum", "plain momentum instead of Nesterov",
-      "the correction uses the new v instead of v_prev (the notes' form without backing up v_prev).",
-      nesterov_v_prev_not_saved, P, slug="nesterov_v_prev_not_saved"),
-    M("optim.nesterov_momentum", "wrong sign of the look-ahead term", "-rho*v_prev, not +rho*v_prev.",
-      nesterov_lookahead_sign, P),
-    M("optim.nesterov_momentum", "missing (1 + rho) factor", "w - rho*v_prev + (1+rho)*v.",
-      nesterov_missing_one_plus_rho, P),
-    M("optim.nesterov_momentum", "look-ahead term -rho*v_prev missing", "returns x + rho*v, the look-ahead point.",
-      nesterov_returns_lookahead_point, P),
-    M("optim.nesterov_momentum", "momentum hard-coded", "rho = 0.9 whatever config says.", nesterov_hard_coded, P),
     M("optim.adagrad", "AdaGrad without accumulation", "cache = dw**2 forgets the past.",
       adagrad_no_accumulation, P),
     M("optim.adagrad", "epsilon inside the square root", "sqrt(cache + eps).", adagrad_eps_inside_sqrt, P),
@@ -796,10 +491,6 @@ MISTAKES = [
       slug="adam_no_correction_and_eps_inside"),
     M("optim.adam", "state stored under another key", "config['mt'], config['vt'] instead of m and v.",
       adam_old_state_keys, P),
-    M("optim.nesterov_momentum", "update goes uphill", "every sign flipped.", nesterov_uphill, P),
-    M("optim.nesterov_momentum", "wrong default learning rate", "default 1e-3.", nesterov_wrong_default_lr, P),
-    M("optim.nesterov_momentum", "state stored under another key", "config['v'].", nesterov_old_state_key, P),
-    M("optim.nesterov_momentum", "learning rate hard-coded", "lr = 1e-2.", nesterov_lr_hard_coded, P),
     M("optim.adagrad", "update goes uphill", "w + lr*dw/(...).", adagrad_uphill, P),
     M("optim.adagrad", "state stored under another key", "config['grad_squared'].", adagrad_old_state_key, P),
     M("optim.adagrad", "learning rate hard-coded", "lr = 0.01.", adagrad_lr_hard_coded, P),
@@ -812,16 +503,10 @@ MISTAKES = [
 
 V = Variant
 CORRECT = [
-    V("optim.sgd_momentum", "setdefault, in-place updates on a copy", momentum_setdefault_inplace_safe),
-    V("optim.sgd_momentum", "np.float64 hyper-parameters (float64 result)", momentum_float64_promotion,
-      note="float64"),
-    V("optim.nesterov_momentum", "w + v + rho*(v - v_prev)", nesterov_difference_form),
     V("optim.adagrad", "in-place cache on a copy, other algebra", adagrad_inplace_on_copy),
     V("optim.rmsprop", "leaky form cache += (1-d)*(dw**2 - cache)", rmsprop_leaky_form),
     V("optim.adam", "lr/(1-b1**t) * m / (sqrt(v)/sqrt(1-b2**t) + eps)", adam_sqrt_of_correction, note="float64"),
     V("optim.adam", "state through config.setdefault", adam_state_setdefault),
-    V("optim.sgd_momentum", "a new config dict each call", momentum_new_config_dict),
-    V("optim.nesterov_momentum", "in-place updates on copies", nesterov_inplace_on_copies),
     V("optim.adagrad", "np.add(..., out=) on a copy, float32 state", adagrad_out_argument),
     V("optim.rmsprop", "np.float64 decay rate (float64 result)", rmsprop_float64_decay, note="float64"),
     V("optim.adam", "in-place moments on copies, numpy counter", adam_inplace_on_copies_numpy_t),
