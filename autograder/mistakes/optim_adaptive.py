@@ -449,6 +449,18 @@ def adam_inplace_on_copies_numpy_t(w, dw, config=None):
     return (w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])).astype(w.dtype), config
 
 
+def adam_float_counter(w, dw, config=None):
+    config = {} if config is None else config
+    lr, b1 = config.get("learning_rate", 1e-3), config.get("beta1", 0.9)
+    b2, eps = config.get("beta2", 0.999), config.get("epsilon", 1e-8)
+    t = float(config.get("t", 0)) + 1.0
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * np.square(dw)
+    step = lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    config.update(learning_rate=lr, beta1=b1, beta2=b2, epsilon=eps, m=m, v=v, t=t)
+    return w - step, config
+
+
 M = Mistake
 P = "property"
 MISTAKES = [
@@ -510,4 +522,5 @@ CORRECT = [
     V("optim.adagrad", "np.add(..., out=) on a copy, float32 state", adagrad_out_argument),
     V("optim.rmsprop", "np.float64 decay rate (float64 result)", rmsprop_float64_decay, note="float64"),
     V("optim.adam", "in-place moments on copies, numpy counter", adam_inplace_on_copies_numpy_t),
+    V("optim.adam", "counter kept as a float", adam_float_counter),
 ]

@@ -154,7 +154,8 @@ def state_mismatches(rule, config, want_state, tol=STEP_TOL, when="after one ste
         if key not in config:
             wrong.append(f"config has no {key!r} {when} — store the state in config so the next call can use it")
         elif key == "t":
-            if not isinstance(config["t"], (int, np.integer)) or config["t"] != int(want):
+            if isinstance(config["t"], bool) or not isinstance(config["t"], (int, np.integer, float, np.floating)) \
+                    or config["t"] != int(want):
                 wrong.append(f"config['t'] should be {int(want)} {when}, got {config['t']!r} — {STATE_HINTS['t']}")
         else:
             try:
