@@ -169,3 +169,25 @@ def test_unfinished_exercise_gets_one_line(tmp_path):
     section = feedback.split("## Not implemented yet")[1].split("##")[0]
     assert [line for line in section.splitlines() if line.strip()] == ["- `optim.adam` — notebook 03_adaptive, “Adam”"]
     assert "## `optim.adam`" not in feedback and "Likely bug" not in feedback
+
+
+def test_pytest_output_is_the_message_and_the_likely_bug(tmp_path, root, python_env):
+    """`pytest -k adam` on a student's copy: a few lines per failure, the likely bug, no library source."""
+    import shutil
+    import subprocess
+    import sys
+
+    mistake = next(m for m in MISTAKES if m.key == "adam_no_bias_correction")
+    sub = copy_solution(str(tmp_path / "student"))
+    plant_function(sub, mistake.exercise, mistake_source(mistake))
+    (tmp_path / "student" / "tests").mkdir()
+    shutil.copyfile(f"{root}/tests/test_visible_checks.py", tmp_path / "student" / "tests" / "test_visible_checks.py")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_visible_checks.py", "-k", "adam"], cwd=tmp_path / "student",
+                          env=python_env(tmp_path / "student"), capture_output=True, text=True, timeout=120)
+    failures = proc.stdout.count("FAILED tests/")
+    assert failures >= 2, proc.stdout
+    assert proc.stdout.count("Likely bug — missing bias correction:") == 1, proc.stdout
+    assert "Likely bug (explained above) — missing bias correction" in proc.stdout
+    assert "def " not in proc.stdout and "core.py" not in proc.stdout, proc.stdout
+    assert len(proc.stdout.splitlines()) <= 8 * failures, proc.stdout
