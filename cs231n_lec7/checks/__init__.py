@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .core import REGISTRY, Check, CheckFailure, Context, LocalFunctions, quiet_numerics
+from .core import REGISTRY, Check, CheckFailure, Context, ExpectedMissing, LocalFunctions, quiet_numerics
 
 __all__ = ["check_exercise", "failure_report", "load_checks", "visible_checks", "CheckFailure", "REGISTRY"]
 
@@ -81,6 +81,8 @@ def check_exercise(exercise: str, verbose: bool = True) -> None:
                 c.func(ctx)
         except (NotImplementedError, CheckFailure) as err:
             raise CheckFailure(failure_report(c, err, fns)) from None
+        except ExpectedMissing:
+            raise
         except Exception as err:  # the student's code raised: keep its traceback, add the diagnosis
             raise CheckFailure(failure_report(c, err, fns)) from err
         notes += [n for n in ctx.notes if n not in notes]
