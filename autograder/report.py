@@ -111,7 +111,8 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         lines += ["## Not implemented yet", ""]
         for ex in unfinished:
             spec = config["exercises"][ex]
-            where = f" — notebook {spec['notebook']}, “{spec.get('section', '')}”" if spec.get("notebook") else ""
+            where = (f" — notebook {spec['notebook']}, “{spec.get('section', '')}”"
+                     if spec.get("notebook") else "")
             lines.append(f"- `{ex}`{where}")
         lines.append("")
     for ex, spec in config["exercises"].items():

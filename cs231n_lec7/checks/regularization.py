@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from .core import (
-    FLOAT32_TOL,
     STEP_TOL,
     CheckFailure,
     as_array,

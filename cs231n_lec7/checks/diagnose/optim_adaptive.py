@@ -157,11 +157,13 @@ def adam_moments(exercise, fns):
     if m_ok:
         pass
     elif close(m, (1 - BETA1) * G):
-        found.append(Finding("m not read back from config", "start from m = config['m'] at every call.", fallback=True))
+        found.append(Finding("m not read back from config", "start from m = config['m'] at every call.",
+                             fallback=True))
     elif close(m, BETA1 * m0 + G):
         found.append(Finding("missing (1 - beta1) factor", "m = beta1*m + (1-beta1)*dw.", fallback=True))
     else:
-        found.append(Finding("first moment m wrong", "m = beta1*m + (1-beta1)*dw, the moving average of dw.", fallback=True))
+        found.append(Finding("first moment m wrong", "m = beta1*m + (1-beta1)*dw, the moving average of dw.",
+                             fallback=True))
     if v_ok:
         pass
     elif close(v, BETA1 * v0 + (1 - BETA1) * G * G):
@@ -171,7 +173,8 @@ def adam_moments(exercise, fns):
         found.append(Finding("v averages dw instead of dw**2",
                              "the second moment is the moving average of the SQUARED gradient.", fallback=True))
     elif close(v, (1 - BETA2) * G * G):
-        found.append(Finding("v not read back from config", "start from v = config['v'] at every call.", fallback=True))
+        found.append(Finding("v not read back from config", "start from v = config['v'] at every call.",
+                             fallback=True))
     else:
         found.append(Finding("second moment v wrong",
                              "v = beta2*v + (1-beta2)*dw**2, the moving average of dw**2.", fallback=True))
