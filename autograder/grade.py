@@ -23,8 +23,9 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from cs231n_lec7.checks import load_checks
-from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, ExpectedMissing, LocalFunctions,
-                                     check_seed, frozen_array_files, load_arrays)
+from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, ExpectedMissing,
+                                     LocalFunctions, check_seed, frozen_array_files, load_arrays)
+from cs231n_lec7.checks.diagnose import diagnose
 
 from . import mistakes, report
 from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields
@@ -265,18 +266,32 @@ def run_checks(sandbox, config, seed, ref=None):
     for exercise, mine in results.items():
         _gate_hard_coded(mine, exercise)
         outcomes += mine
-        if exercise in stopped or all(o["fraction"] >= 1.0 for o in mine):
-            continue
-        fn.deadline = time.monotonic() + timeout
-        try:
-            found = mistakes.diagnose(exercise, fn(exercise), ref(exercise))
-        except Exception:
-            found = []
-        if not sandbox.alive():
-            sandbox.restart()
-        if found:
-            diagnoses[exercise] = [{"title": m.title, "explanation": m.explanation} for m in found]
+        if exercise not in stopped and not all(o["fraction"] >= 1.0 for o in mine):
+            found = _diagnose(sandbox, fn, ref, exercise, timeout)
+            if found:
+                diagnoses[exercise] = found
     return outcomes, diagnoses
+
+
+def _diagnose(sandbox, fn, ref, exercise, timeout):
+    """Likely bugs of ``exercise``: measured properties first, then exact matches with known mistakes.
+
+    Each is a dict with ``title``, ``explanation``, ``kind`` ('bug') and ``probe`` (what found it).
+    Notes that cost nothing (a float64 result) stay with their check's outcome (``notes``).
+    """
+    fn.deadline = time.monotonic() + timeout
+    found = [f.as_dict() for f in diagnose(exercise, fn, stop=lambda: not sandbox.alive())]
+    if sandbox.alive():
+        try:
+            matched = mistakes.diagnose(exercise, fn(exercise), ref(exercise))
+        except Exception:
+            matched = []
+        titles = {d["title"] for d in found}
+        found += [{"title": m.title, "explanation": m.explanation, "kind": "bug", "probe": "known mistake"}
+                  for m in matched if m.title not in titles]
+    if not sandbox.alive():
+        sandbox.restart()
+    return found
 
 
 def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes):
@@ -295,9 +310,11 @@ def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_erro
         if exercise in stopped:
             outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
             continue
+        ctx = Context(fn, ref=ref, seed=s)
         try:
-            c.func(Context(fn, ref=ref, seed=s))
+            c.func(ctx)
             outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
+            outcomes[-1]["notes"] = list(ctx.notes)
         except CheckFailure as err:
             outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
         except StudentError as err:

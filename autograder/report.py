@@ -58,7 +58,8 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             max_score = exercises[ex]["points"] * c.weight / weights[ex]
             output = o["message"]
             if o["fraction"] < 1.0 and ex in diagnoses:
-                output += "\n" + "\n".join(f"Likely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
+                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
+            output += "".join(f"\nNote — {n}" for n in o.get("notes", ()))
             tests.append({"name": o["name"], "score": _round(max_score * o["fraction"]),
                           "max_score": _round(max_score), "status": "passed" if o["fraction"] >= 1.0 else "failed",
                           "output": output, "visibility": "hidden" if c.hidden else "visible",
@@ -104,11 +105,26 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
     for ex, spec in config["exercises"].items():
         lines.append(f"| `{ex}` | {scores[ex]:.4g} | {spec['points']} | {spec.get('notebook', '')} |")
     lines.append("")
-    for ex in config["exercises"]:
+    unfinished = [ex for ex in config["exercises"]
+                  if {o["message"] for o in outcomes if o["exercise"] == ex} == {"not implemented yet"}]
+    if unfinished:
+        lines += ["## Not implemented yet", ""]
+        for ex in unfinished:
+            spec = config["exercises"][ex]
+            where = (f" — notebook {spec['notebook']}, “{spec.get('section', '')}”"
+                     if spec.get("notebook") else "")
+            lines.append(f"- `{ex}`{where}")
+        lines.append("")
+    for ex, spec in config["exercises"].items():
         mine = [o for o in outcomes if o["exercise"] == ex]
+        if ex in unfinished:
+            continue
         visible = [o for o in mine if not o["check"].hidden]
         hidden = [o for o in mine if o["check"].hidden]
+        notes = list(dict.fromkeys(n for o in mine for n in o.get("notes", ())))
         if all(o["fraction"] >= 1.0 for o in mine):
+            if notes:
+                lines += [f"## `{ex}`", "", *(f"- Note — {n}" for n in notes), ""]
             continue
         lines.append(f"## `{ex}`")
         lines.append("")
@@ -126,6 +142,7 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
             lines.append(f"- hidden checks: {passed} of {len(hidden)} passed (their inputs are not shown)")
         for d in diagnoses.get(ex, []):
             lines.append(f"- **Likely bug — {d['title']}:** {d['explanation']}")
+        lines += [f"- Note — {n}" for n in notes]
         lines.append("")
     if all(o["fraction"] >= 1.0 for o in outcomes):
         lines += ["Every check passed.", ""]

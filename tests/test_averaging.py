@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder import mistakes
-from autograder.mistakes_averaging import MISTAKES
+from autograder.mistakes.averaging import MISTAKES
 from cs231n_lec7 import averaging
 from cs231n_lec7.checks.core import CheckFailure, Context, LocalFunctions, check_seed
 from cs231n_lec7.fc_net import FullyConnectedNet

@@ -429,7 +429,7 @@ def test_grading_from_inside_a_submission_uses_the_instructors_package(tmp_path)
     results = json.loads((tmp_path / "out" / "inside" / "results.json").read_text())
     rmsprop = sum(t["score"] for t in results["tests"] if t["tags"][0] == "optim.rmsprop")
     adam = sum(t["score"] for t in results["tests"] if t["tags"][0] == "optim.adam")
-    assert rmsprop == 0 and adam == pytest.approx(12)
+    assert rmsprop < 1.0 and adam == pytest.approx(12)  # conventions (defaults, inputs untouched) earn a little
 
 
 def test_a_student_package_on_the_path_is_refused(tmp_path, monkeypatch):

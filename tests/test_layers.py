@@ -320,7 +320,8 @@ def _planted_forward(mask_fn, test_fn=lambda x, p: x.copy(), cast=True):
         if mode == "train":
             mask = mask_fn(rng, x.shape, p)
             out = x * mask
-            return (out.astype(x.dtype) if cast else out), (dropout_param, mask)
+            dtype = x.dtype if cast is True else cast
+            return (out.astype(dtype) if cast else out), (dropout_param, mask)
         return test_fn(x, p), (dropout_param, None)
     return forward
 
@@ -337,6 +338,9 @@ PLANTED_FORWARDS = {
     "one mask for the batch": _planted_forward(lambda rng, s, p: np.broadcast_to(
         (rng.random(s[1:]) < p) / p, s)),
     "float64 output": _planted_forward(lambda rng, s, p: (rng.random(s) < p) / p, cast=False),
+    "float16 output": _planted_forward(lambda rng, s, p: (rng.random(s) < p) / p, cast=np.float16),
+    "mask from x.shape[0], x.shape[1]": _planted_forward(lambda rng, s, p: ((rng.random(s[:2]) < p) / p).reshape(
+        s[:2] + (1,) * (len(s) - 2))),
 }
 
 
@@ -368,7 +372,11 @@ DROPOUT_CHECKS = [
      lambda ctx: dropout_checks.seed_determinism(ctx, (30, 40), 0.5, seed=4), FWD, "seed ignored"),
     ("one coin per element", lambda ctx: dropout_checks.per_element(ctx, (200, 100), 0.5, seed=5),
      FWD, "one mask for the batch"),
-    ("float32 stays float32", lambda ctx: dropout_checks.dtype_kept(ctx, 0.7, seed=6), FWD, "float64 output"),
+    ("float32 stays float32", lambda ctx: dropout_checks.dtype_kept(ctx, 0.7, seed=6), FWD, "float16 output"),
+    ("4-D input, coin per element", lambda ctx: dropout_checks.any_shape(ctx, (16, 3, 8, 8), 0.6, seed=6), FWD,
+     "mask from x.shape[0], x.shape[1]"),
+    ("4-D input, not one mask for the batch",
+     lambda ctx: dropout_checks.any_shape(ctx, (16, 3, 8, 8), 0.6, seed=6), FWD, "one mask for the batch"),
     ("backward reuses the forward mask",
      lambda ctx: dropout_checks.backward_reuses_mask(ctx, (30, 20), 0.6, seed=7), BWD, "fresh mask in backward"),
     ("backward keeps the 1/p", lambda ctx: dropout_checks.backward_reuses_mask(ctx, (30, 20), 0.6, seed=7),
@@ -387,6 +395,16 @@ def test_dropout_check_passes_and_rejects_planted(name, body, exercise, mistake)
     planted = PLANTED_FORWARDS.get(mistake) or PLANTED_BACKWARD_FNS[mistake]
     with np.errstate(all="ignore"), pytest.raises(CheckFailure):
         body(Context(LocalFunctions(overrides={exercise: planted})))
+
+
+def test_float64_dropout_with_right_values_only_earns_a_note():
+    """DESIGN.md's dtype policy: float32 in, float64 out with right values passes with a note."""
+    ctx = Context(LocalFunctions(overrides={FWD: PLANTED_FORWARDS["float64 output"]}))
+    dropout_checks.dtype_kept(ctx, 0.7, seed=6)
+    assert len(ctx.notes) == 1 and "float64" in ctx.notes[0]
+    ours = Context(LocalFunctions())
+    dropout_checks.dtype_kept(ours, 0.7, seed=6)
+    assert ours.notes == []
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9, 1.0])

@@ -16,7 +16,7 @@ import pytest
 
 from autograder.grade import all_checks
 from autograder.mistakes import diagnose
-from autograder.mistakes_schedules import MISTAKES
+from autograder.mistakes.schedules import MISTAKES
 from cs231n_lec7 import schedules
 from cs231n_lec7.checks.core import CheckFailure, Context, LocalFunctions, check_seed, quiet_numerics
 

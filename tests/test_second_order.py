@@ -20,7 +20,7 @@ from scipy.optimize import minimize, rosen, rosen_der, rosen_hess
 
 from autograder.grade import all_checks
 from autograder.mistakes import diagnose
-from autograder.mistakes_second_order import MISTAKES
+from autograder.mistakes.second_order import MISTAKES
 from cs231n_lec7 import second_order as so
 from cs231n_lec7.checks.core import CheckFailure, Context, LocalFunctions, check_seed, numerical_gradient, quiet_numerics
 from cs231n_lec7.checks.second_order import conjugate_pairs, curvature_pairs, dense_bfgs_direction, spd_matrix

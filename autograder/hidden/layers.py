@@ -24,6 +24,15 @@ def _(ctx):
         visible.per_element(ctx, shape, p, seed)
 
 
+@check(FWD, name="dropout_forward: fresh 3-D and 4-D inputs", hidden=True)
+def _(ctx):
+    rng = ctx.rng
+    p, seed = float(rng.uniform(0.3, 0.9)), int(rng.integers(0, 2**31 - 1))
+    visible.kept_fraction(ctx, tuple(int(n) for n in rng.integers(10, 30, size=3)), p, seed)
+    visible.any_shape(ctx, (int(rng.integers(8, 16)), 3, int(rng.integers(6, 10)), int(rng.integers(6, 10))),
+                      p, seed)
+
+
 @check(FWD, name="dropout_forward: fresh test-mode and seed checks", hidden=True)
 def _(ctx):
     shape, p, seed = _draw(ctx)

@@ -7,10 +7,12 @@ Per rule:
   hyper-parameters random), compared with the reference solution live;
 - where epsilon matters (AdaGrad, RMSProp, Adam): tiny gradients, ~1e-9.
 
-A failed step is blamed on epsilon's placement only when the student's
-``next_w`` matches the known "epsilon inside the square root" rule of
-``autograder/mistakes.py`` run on the same inputs (and not the reference);
-any other wrong answer gets the plain expected-vs-got message.
+- the state after single steps from random state, checked apart from
+  ``next_w`` (a rule whose moments and counter are right keeps that share).
+
+Messages say what was expected and what came back; naming the likely bug is
+the diagnosis library's job (``cs231n_lec7/checks/diagnose/``), from
+measured properties rather than from these hidden inputs.
 """
 from __future__ import annotations
 
@@ -31,15 +33,10 @@ from cs231n_lec7.checks.core import (
     rel_error,
     result_pair,
 )
-from cs231n_lec7.checks.optim import RULES
-
-from ..mistakes import MISTAKES
+from cs231n_lec7.checks.optim import RULES, state_mismatches
 
 REFERENCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "references", "optim.npz")
 NUM_STEPS = 40
-EPS_INSIDE = "epsilon inside the square root"
-# rule -> the known wrong rule sqrt(cache + eps) (AdaGrad, RMSProp, Adam)
-EPS_INSIDE_VARIANTS = {m.exercise.split(".")[1]: m for m in MISTAKES if m.title == EPS_INSIDE}
 
 # Non-default hyper-parameters for the stored trajectories.
 TRAJECTORY_HYPER = {
@@ -116,10 +113,10 @@ def random_state(rule, rng, shape, tiny=False):
                "beta2": float(rng.uniform(0.9, 0.99)), "epsilon": float(10 ** rng.uniform(-8, -5)),
                "m": rng.standard_normal(shape) * 0.1, "v": rng.uniform(0.01, 1.0, shape),
                "t": int(rng.integers(1, 20))}
-    if tiny:  # fresh state, so the epsilon term is comparable to sqrt(cache)
+    if tiny:  # fresh state, so the epsilon term is comparable to sqrt(cache); not the default epsilon
         for key in RULES[rule]["state"]:
             cfg.pop(key, None)
-        cfg["epsilon"] = 1e-8
+        cfg["epsilon"] = float(10 ** rng.uniform(-7.5, -6.5))
     return cfg
 
 
@@ -127,48 +124,46 @@ def _copy_config(cfg):
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in cfg.items()}
 
 
-def _close(got, want, tol=STEP_TOL) -> bool:
-    """Whether ``got`` is an array of ``want``'s shape within ``tol`` (never raises)."""
-    try:
-        got = np.asarray(got, dtype=np.float64)
-        with quiet_numerics():
-            return got.shape == np.shape(want) and bool(np.all(np.isfinite(got))) and rel_error(got, want) <= tol
-    except (TypeError, ValueError):
-        return False
-
-
-def run_fresh(ctx, rule, tiny=False, num_steps=3):
-    """Fresh random problem: compare every step's w and state with the live reference."""
-    exercise = f"optim.{rule}"
+def _problem(ctx, rule, tiny=False, num_steps=3):
+    """A fresh random problem from the grade seed: w, gradients, a config with state."""
     rng = ctx.rng
     shape = (int(rng.integers(2, 7)), int(rng.integers(2, 7)))
     w = rng.standard_normal(shape)
     scale = 1e-9 if tiny else 1.0
     grads = [rng.standard_normal(shape) * scale for _ in range(num_steps)]
-    cfg = random_state(rule, rng, shape, tiny)
+    return w, grads, random_state(rule, rng, shape, tiny)
+
+
+def run_fresh(ctx, rule, tiny=False, num_steps=3):
+    """Fresh random problem: every step's next_w against the live reference (the state travels)."""
+    exercise = f"optim.{rule}"
+    w, grads, cfg = _problem(ctx, rule, tiny, num_steps)
     got_w, got_cfg = w.copy(), _copy_config(cfg)
     want_w, want_cfg = w.copy(), _copy_config(cfg)
-    variant = EPS_INSIDE_VARIANTS.get(rule)
-    var_w, var_cfg = w.copy(), _copy_config(cfg)
     for k, dw in enumerate(grads):
         with quiet_numerics():
             got_w, got_cfg = result_pair(f"{rule} at step {k + 1}", ctx.fn(exercise)(got_w, dw.copy(), got_cfg))
             want_w, want_cfg = ctx.ref(exercise)(want_w, dw.copy(), want_cfg)
-            if variant is not None:
-                var_w, var_cfg = variant.fn(var_w, dw.copy(), var_cfg)
-        hint = ""
-        if variant is not None and _close(got_w, var_w) and not _close(got_w, want_w):
-            hint = f"likely bug: {variant.title}. {variant.explanation}"
-        assert_close(f"{rule}: next_w at step {k + 1}", got_w, want_w, STEP_TOL, hint)
+        assert_close(f"{rule}: next_w at step {k + 1}", got_w, want_w, STEP_TOL)
         assert_config_has(f"{rule} at step {k + 1}", got_cfg, RULES[rule]["state"])
-        for key in RULES[rule]["state"]:
-            if key == "t":
-                if got_cfg["t"] != want_cfg["t"]:
-                    raise CheckFailure(f"{rule}: config['t'] is {got_cfg['t']!r} after step {k + 1}, "
-                                       f"expected {want_cfg['t']}")
-                continue
-            assert_close(f"{rule}: config[{key!r}] at step {k + 1}", got_cfg[key], want_cfg[key], STEP_TOL)
-        got_cfg = {k2: got_cfg[k2] for k2 in got_cfg}  # keep the student's state for the next step
+
+
+def fresh_state(ctx, rule):
+    """Single steps from random state: the stored state against the reference's, key by key."""
+    exercise = f"optim.{rule}"
+    wrong, total = [], 0
+    for _ in range(3):
+        w, (dw,), cfg = _problem(ctx, rule, num_steps=1)
+        with quiet_numerics():
+            _, got_cfg = result_pair(rule, ctx.fn(exercise)(w.copy(), dw.copy(), _copy_config(cfg)))
+            _, want_cfg = ctx.ref(exercise)(w.copy(), dw.copy(), _copy_config(cfg))
+        if not isinstance(got_cfg, dict):
+            raise CheckFailure(f"{rule}: expected the returned config to be a dict")
+        wrong += state_mismatches(rule, got_cfg, want_cfg, when="after a step from random state")
+        total += len(RULES[rule]["state"])
+    if wrong:
+        more = f"\n(and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+        raise CheckFailure(f"{rule}: " + "\n".join(wrong[:3]) + more, score=1.0 - len(wrong) / total)
 
 
 def _register(rule):
@@ -188,6 +183,11 @@ def _register(rule):
         """Random shapes, state and hyper-parameters from the grade seed; three steps."""
         for _ in range(3):
             run_fresh(ctx, rule)
+
+    @check(exercise, name=f"{rule}: state after single steps from random state", hidden=True)
+    def state(ctx):
+        """The stored state (velocity, cache, moments, counter) on fresh problems, apart from next_w."""
+        fresh_state(ctx, rule)
 
     if rule in ("adagrad", "rmsprop", "adam"):
         @check(exercise, name=f"{rule}: tiny gradients (epsilon placement)", hidden=True)

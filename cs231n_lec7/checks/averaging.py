@@ -27,7 +27,7 @@ EMA_HINT = "avg <- decay * avg + (1 - decay) * params: decay weighs the OLD aver
 AVG_HINT = "average the probabilities with weights w_m / sum(w): sum_m w_m P_m / sum_m w_m"
 
 # Titles of known mistakes that these checks recognise by their symptom
-# (autograder/mistakes_averaging.py refers to them; keep them in sync).
+# (autograder/mistakes/averaging.py refers to them; keep them in sync).
 IN_PLACE = "EMA updated in place"
 NOT_NORMALISED = "weights not normalised"
 

@@ -4,7 +4,8 @@ Dropout is random, so these checks are statistical and structural rather
 than "equal to a stored array": the fraction of kept units is within five
 binomial standard deviations of ``p`` (``p`` = probability of KEEPING a unit),
 kept units are scaled by ``1/p`` (inverted dropout), test mode is the
-identity, a seed fixes the mask, masks are per element, and the backward
+identity, a seed fixes the mask, masks are per element (for 2-D and 4-D
+inputs alike), float32 stays float32 (a float64 result only earns a note), and the backward
 pass reuses the forward mask (also confirmed by a numerical gradient check).
 
 Each check body takes its problem as arguments so the grader's hidden
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import CheckFailure, as_array, check, numerical_gradient_of_calls, quiet_numerics, rel_error
+from .core import (CheckFailure, as_array, assert_dtype_kept, check, numerical_gradient_of_calls, quiet_numerics,
+                   rel_error)
 
 FWD, BWD = "layers.dropout_forward", "layers.dropout_backward"
 SIGMAS = 5.0  # statistical tolerance for kept fractions, in binomial standard deviations
@@ -133,13 +135,31 @@ def per_element(ctx, shape, p, seed):
 
 
 def dtype_kept(ctx, p, seed):
-    """float32 in → float32 out, in both modes."""
+    """float32 in → float32 out, in both modes (a float64 result with right values earns a note)."""
     x = positive_input((6, 7), np.random.default_rng([seed, 99])).astype(np.float32)
     for mode in ("train", "test"):
-        param = {"mode": mode, "p": p, "seed": seed}
-        with quiet_numerics():
-            result = ctx.fn(FWD)(x, param)
-        as_array(f"dropout_forward ({mode} mode): out", result[0], shape=x.shape, dtype=np.float32)
+        out, _ = forward(ctx, x, p, mode, seed)
+        assert_dtype_kept(ctx, f"dropout_forward ({mode} mode): out", out, np.float32)
+
+
+def any_shape(ctx, shape, p, seed):
+    """A 4-D input (N, C, H, W) gets one independent coin per element, like a 2-D one."""
+    x = positive_input(shape, np.random.default_rng([seed, 99]))
+    out, _ = forward(ctx, x, p, "train", seed)
+    kept = read_mask(out, x) != 0
+    n = kept.size
+    frac = float(np.mean(kept))
+    sigma = np.sqrt(p * (1 - p) / n)
+    if abs(frac - p) > SIGMAS * sigma:
+        raise CheckFailure(f"dropout_forward: on an input of shape {shape} you kept {frac:.3f} of the units, "
+                           f"expected {p:.3f} ± {SIGMAS * sigma:.3f}")
+    if np.all(kept == kept[:, :, :1, :1]):
+        raise CheckFailure(f"dropout_forward: on an input of shape {shape} each channel keeps all or none of "
+                           f"its pixels — draw one coin per element, rng.random(x.shape)")
+    for axis in range(kept.ndim):
+        if np.all(kept == kept.take([0], axis=axis)):
+            raise CheckFailure(f"dropout_forward: on an input of shape {shape} the mask is the same along "
+                               f"axis {axis} — draw one coin per element, rng.random(x.shape)")
 
 
 def backward_reuses_mask(ctx, shape, p, seed):
@@ -221,9 +241,14 @@ def _(ctx):
     per_element(ctx, (200, 100), 0.5, seed=3)
 
 
-@check(FWD, name="dropout_forward: float32 stays float32")
+@check(FWD, name="dropout_forward: float32 stays float32", weight=0.5)
 def _(ctx):
     dtype_kept(ctx, 0.7, seed=4)
+
+
+@check(FWD, name="dropout_forward: 4-D input (N, C, H, W), one coin per element")
+def _(ctx):
+    any_shape(ctx, (16, 3, 8, 8), 0.6, seed=8)
 
 
 @check(BWD, name="dropout_backward: reuses the forward mask", weight=2.0)

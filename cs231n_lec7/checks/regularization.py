@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from .core import (
-    FLOAT32_TOL,
     STEP_TOL,
     CheckFailure,
     as_array,
     assert_close,
+    assert_dtype_kept,
     check,
     numerical_gradient_of_calls,
     quiet_numerics,
@@ -540,12 +540,15 @@ def sd_seed(ctx, shape, p, seed):
 
 
 def sd_dtype(ctx, p, seed):
+    """float32 (N, C, H, W) in → float32 out (a float64 result with right values earns a note)."""
     x, f = (a.astype(np.float32) for a in sd_problem((6, 2, 3, 3), seed))
     for mode in ("train", "test"):
         with quiet_numerics():
             result = ctx.fn(SD_FWD)(x, f, {"mode": mode, "p": p, "seed": seed})
-        as_array(f"stochastic_depth_forward ({mode} mode): y for float32 (N, C, H, W) inputs", result[0],
-                 shape=x.shape, dtype=np.float32)
+        y = as_array(f"stochastic_depth_forward ({mode} mode): y for float32 (N, C, H, W) inputs",
+                     sd_pair(result, x.shape)[0])
+        assert_dtype_kept(ctx, f"stochastic_depth_forward ({mode} mode): y for float32 (N, C, H, W) inputs",
+                          y, np.float32)
 
 
 def sd_backward_matches_forward(ctx, shape, p, seed, mode="train"):
@@ -621,6 +624,8 @@ def _(ctx):
 @check(SD_FWD, name="stochastic_depth_forward: float32 and (N, C, H, W) inputs")
 def _(ctx):
     sd_dtype(ctx, 0.6, seed=24)
+    sd_survival(ctx, (400, 2, 3, 3), 0.6, seed=25)
+    sd_test_mode(ctx, (5, 2, 3, 3), 0.6, seed=26)
 
 
 @check(SD_BWD, name="stochastic_depth_backward: gradients use the forward's coins", weight=2.0)

@@ -1,4 +1,4 @@
-"""Known mistakes in the learning-rate schedules (see ``autograder/mistakes.py``).
+"""Known mistakes in the learning-rate schedules (see ``autograder/mistakes/__init__.py``).
 
 Each wrong implementation keeps the exercise's signature and the given
 validation/return conventions (a float for a scalar step), so it differs from

@@ -107,6 +107,13 @@ def sd_one_coin_per_batch(x, f, param):
     return (x + gate * f).astype(x.dtype), gate
 
 
+def sd_coins_for_2d(x, f, param):
+    p, mode = param["p"], param["mode"]
+    rng = np.random.default_rng(param.get("seed"))
+    gate = (rng.random(x.shape[0]) < p).astype(float) if mode == "train" else np.full(x.shape[0], p)
+    return (x + gate[:, None] * f).astype(x.dtype), gate[:, None]
+
+
 def sd_backward_skip_masked(dout, cache):
     return cache * dout, cache * dout
 
@@ -164,6 +171,9 @@ MISTAKES = [
       "This assignment draws one coin per example (shape (N,), broadcast over the features); the paper's "
       "one-coin-per-mini-batch variant has the same expectation but is not what is asked.",
       sd_one_coin_per_batch, detect="check"),
+    M("regularization.stochastic_depth_forward", "coins shaped for 2-D inputs",
+      "Shape the coins (N,) + (1,) * (x.ndim - 1) so they broadcast over every feature of a 4-D input.",
+      sd_coins_for_2d, detect="property"),
     M("regularization.stochastic_depth_backward", "gradient to the skip path masked",
       "The skip path is the identity: dx_skip = dout, whatever the coin.", sd_backward_skip_masked,
       detect="check"),

@@ -1,4 +1,4 @@
-"""Known mistakes in Newton's step and the L-BFGS two-loop recursion (see ``autograder/mistakes.py``)."""
+"""Known mistakes in Newton's step and the L-BFGS two-loop recursion (see ``autograder/mistakes/__init__.py``)."""
 from __future__ import annotations
 
 import numpy as np
