@@ -111,6 +111,15 @@ def install_seccomp(program):
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
 
 
+def drop_bounding_set():
+    """Empty the capability bounding set (root only; later execs can never gain a capability)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_CAPBSET_DROP = 24
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last
+            break
+
+
 def program_fd(program):
     """A readable file descriptor holding ``program`` (for ``bwrap --seccomp FD``); the caller closes it."""
     fd = os.memfd_create("lec7-seccomp", 0)

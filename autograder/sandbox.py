@@ -326,6 +326,7 @@ class Sandbox:
             if mode == "bwrap":
                 return
             if uid is not None:
+                privilege.drop_bounding_set()
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)
                 os.setresuid(uid, uid, uid)
