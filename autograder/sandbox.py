@@ -129,6 +129,23 @@ def bwrap_available() -> bool:
     return probe.returncode == 0
 
 
+_UNSHARE_OK = None
+
+
+def unshare_available() -> bool:
+    """True when util-linux ``unshare`` can give a worker its own user and PID namespace (not as root)."""
+    global _UNSHARE_OK
+    if _UNSHARE_OK is None:
+        exe = shutil.which("unshare")
+        try:
+            _UNSHARE_OK = bool(exe) and subprocess.run(
+                [exe, "--user", "--pid", "--fork", "--kill-child", "true"], capture_output=True,
+                timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _UNSHARE_OK = False
+    return _UNSHARE_OK
+
+
 def python_paths():
     """Folders the worker's Python needs: prefixes and site-packages."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
@@ -234,16 +251,26 @@ class Sandbox:
         """What the worker runs as (for results.json): uid, seccomp, user namespace."""
         return {"uid": self.uid if self.uid is not None else os.geteuid(),
                 "seccomp": _SECCOMP is not None and (self.mode == "bwrap" or self.uid is not None),
-                "user_namespace": self.mode == "bwrap" and self.uid is None}
+                "user_namespace": self._own_namespace(),
+                "processes_per_worker": self.uid is not None or self._own_namespace()}
 
     def _python(self):
         script = os.path.join("/tmp/.lec7" if self.mode == "bwrap" else self._script_dir, "_worker.py")
-        nproc = [] if self.uid is not None or self.mode != "bwrap" else [f"--nproc={self.limits.processes}"]
+        nproc = [f"--nproc={self.limits.processes}"] if self._own_namespace() else []
         return [sys.executable, "-S", "-B", script, *nproc, *site_dirs()]
+
+    def _own_namespace(self):
+        """True when the worker gets a user namespace of its own (bwrap, or unshare as another user)."""
+        if self.uid is not None or privilege.is_root():
+            return False
+        return self.mode == "bwrap" or unshare_available()
 
     def _command(self, seccomp_fd):
         py = self._python()
         if self.mode != "bwrap":
+            if self._own_namespace():  # own user + PID namespace: per-worker NPROC, all killed with it
+                return [shutil.which("unshare"), "--user", "--pid", "--fork", "--kill-child", "--"] + py, \
+                    self.workdir
             return py, self.workdir
         scratch = str(self.limits.scratch_mb * 2**20)
         cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",

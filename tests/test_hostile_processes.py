@@ -40,7 +40,10 @@ DRIVER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
     import numpy as np
+    import autograder.sandbox
     from autograder.sandbox import Limits, RemoteFunctions, Sandbox
+    if {no_namespaces}:  # as where user namespaces are refused: the process-tree sweep alone
+        autograder.sandbox._UNSHARE_OK = False
     sandbox = Sandbox({sub!r}, Limits(), mode="subprocess")
     RemoteFunctions(sandbox)("optim.sgd_momentum")(np.ones(2), np.ones(2), {{}})
     time.sleep(0.3)
@@ -67,20 +70,22 @@ def daemon_submission():
     shutil.rmtree(base, ignore_errors=True)
 
 
-USERS = [pytest.param((), id="as-this-user"),
-         pytest.param("nobody", id="as-nobody",
-                      marks=pytest.mark.skipif(unprivileged_prefix() is None, reason="needs root to become nobody"))]
+NOBODY = pytest.mark.skipif(unprivileged_prefix() is None, reason="needs root to become nobody")
+USERS = [pytest.param("self", id="as-this-user"),
+         pytest.param("nobody", id="as-nobody", marks=NOBODY),
+         pytest.param("nobody-no-namespaces", id="as-nobody-without-namespaces", marks=NOBODY)]
 
 
 @pytest.mark.parametrize("user", USERS)
 def test_an_escaped_daemon_with_an_empty_environment_dies_with_its_worker(daemon_submission, user):
     base, sub, seconds = daemon_submission
-    prefix = unprivileged_prefix() if user == "nobody" else []
+    prefix = unprivileged_prefix() if user.startswith("nobody") else []
     if prefix:
         for dirpath, dirnames, filenames in os.walk(base):
             for entry in dirnames + filenames + [""]:
                 os.chown(os.path.join(dirpath, entry), 65534, 65534)
-    run = subprocess.run([*prefix, sys.executable, "-c", DRIVER.format(root=ROOT, sub=sub)],
+    code = DRIVER.format(root=ROOT, sub=sub, no_namespaces=user == "nobody-no-namespaces")
+    run = subprocess.run([*prefix, sys.executable, "-c", code],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "closed" in run.stdout, run.stderr
     time.sleep(0.3)
@@ -91,7 +96,7 @@ def test_the_daemon_does_outlive_a_plain_process_group_kill(daemon_submission):
     """Planted weakness: killing only the worker's process group (the old way) leaves the daemon running,
     so the test above does detect a missing sweep."""
     base, sub, seconds = daemon_submission
-    code = DRIVER.format(root=ROOT, sub=sub).replace(
+    code = DRIVER.format(root=ROOT, sub=sub, no_namespaces=False).replace(
         "sandbox.close()", "import os, signal; os.killpg(sandbox.proc.pid, signal.SIGKILL); sandbox.proc.wait()")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
