@@ -560,7 +560,10 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
     check_instructor_package()
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
+    created = not os.path.isdir(out_dir)
     os.makedirs(out_dir, exist_ok=True)
+    if created and os.geteuid() == 0:  # workers run as other uids: they must not read other students' results
+        os.chmod(out_dir, 0o700)
     names = unique_names(paths)
     with frozen_array_files():
         preload(config)
