@@ -28,7 +28,8 @@ from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, Expect
                                      check_seed, frozen_array_files, load_arrays)
 
 from . import inert, mistakes, report
-from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields
+from .sandbox import (Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields,
+                      preflight)
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,6 +138,7 @@ def checks_by_exercise(config):
 
 # ------------------------------------------------------------ submissions
 MAX_FILES = 10_000  # files (or zip members) in one submission
+MAX_DEPTH = 32      # folders nested in one submission
 
 
 def submission_name(path):
@@ -173,6 +175,8 @@ def _safe_extract(zip_path, dest, max_bytes):
             target = os.path.realpath(os.path.join(dest, info.filename))
             if not target.startswith(root + os.sep) and target != root:
                 raise SubmissionError(f"the zip contains an unsafe path {_shown(info.filename)}")
+            if info.filename.count("/") > MAX_DEPTH:
+                raise SubmissionError(f"the zip nests folders more than {MAX_DEPTH} deep")
             if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in info.filename.split("/")):
                 raise SubmissionError(f"the zip contains a name longer than 255 bytes "
                                       f"({_shown(info.filename)}), which no file system accepts")
@@ -264,6 +268,8 @@ def prepare(path, workdir, max_mb, modules):
     for dirpath, dirnames, filenames in os.walk(package, followlinks=False):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         rel = os.path.relpath(dirpath, package)
+        if rel.count(os.sep) >= MAX_DEPTH:
+            raise SubmissionError(f"the package nests folders more than {MAX_DEPTH} deep")
         for d in dirnames:
             _refuse_link(os.path.join(dirpath, d), root)
         os.makedirs(os.path.join(dest, rel), exist_ok=True)
@@ -558,6 +564,7 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
     """Grade many submissions (``jobs`` in parallel); write grades.csv; return the rows."""
     global _GRADER_FILES
     check_instructor_package()
+    preflight(mode)
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
     created = not os.path.isdir(out_dir)

@@ -166,6 +166,22 @@ def _check_reachable(workdir, python):
             folder = os.path.dirname(folder)
 
 
+def preflight(mode="auto"):
+    """Refuse early (one sentence for the instructor) when workers could not start as promised here."""
+    if mode == "auto":
+        if Sandbox._bwrap_ok is None:
+            Sandbox._bwrap_ok = bwrap_available()
+        mode = "bwrap" if Sandbox._bwrap_ok else "subprocess"
+    if mode == "subprocess" and privilege.is_root():
+        import tempfile
+
+        try:
+            _check_reachable(os.path.join(tempfile.gettempdir(), "x", "sub"), sys.executable)
+        except SandboxError as err:
+            raise SystemExit(f"cannot grade without bubblewrap as root: {err}") from None
+    return mode
+
+
 def site_dirs():
     return sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 

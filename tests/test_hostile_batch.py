@@ -69,6 +69,20 @@ def zip_file_folder_clash(base, name):
         zf.writestr("cs231n_lec7/optim.py", "x = 1\n")
 
 
+def fifo_inside(base, name):
+    os.mkfifo(os.path.join(copy_solution(os.path.join(base, name)), "cs231n_lec7", "notes.py"))
+
+
+def deep_folders(base, name):
+    sub = copy_solution(os.path.join(base, name))
+    os.makedirs(os.path.join(sub, "cs231n_lec7", *["d"] * 200))
+
+
+def zip_deep(base, name):
+    with zipfile.ZipFile(os.path.join(base, name + ".zip"), "w") as zf:
+        zf.writestr("cs231n_lec7/" + "d/" * 1500 + "x.py", "x = 1\n")
+
+
 def planted(exercise, source):
     def build(base, name):
         plant_function(copy_solution(os.path.join(base, name)), exercise, src(source))
@@ -365,6 +379,9 @@ CASES = {
     "zip_link": (zip_with_link, "zip_link", check_refused("symbolic link")),
     "zip_long_name": (zip_long_member, "zip_long_name", check_refused("longer than 255 bytes")),
     "zip_clash": (zip_file_folder_clash, "zip_clash", check_refused("both as a file and as a folder")),
+    "zip_deep": (zip_deep, "zip_deep", check_refused("deep")),
+    "deep_folders": (deep_folders, "deep_folders", check_refused("deep")),
+    "fifo_inside": (fifo_inside, "fifo_inside", check_full),  # a pipe would hang a reader: skipped
     "hold_slots": (planted("optim.sgd_momentum", HOLD_SLOTS), "hold_slots", check_hog),
     "honest2": (renamed(b"honest2"), "honest2", check_full),
     "in_place": (None, "in_place", check_in_place),

@@ -269,3 +269,25 @@ def test_refused_bubblewrap_with_readable_instructor_files_is_caught_by_the_esca
         assert report["read_solution"] is True
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.skipif(not is_root(), reason="needs root")
+def test_root_without_bubblewrap_refuses_a_python_other_users_cannot_reach(tmp_path):
+    """Rather than run the worker as root, the grader stops with one sentence (pyenv under /root, 0700)."""
+    from autograder import sandbox
+
+    def check(executable):
+        saved = sys.executable
+        sys.executable = executable
+        try:
+            sandbox.preflight("subprocess")
+        finally:
+            sys.executable = saved
+
+    hidden = tmp_path / "private"
+    (hidden / "bin").mkdir(parents=True)
+    os.chmod(hidden, 0o700)
+    (hidden / "bin" / "python").write_text("")
+    with pytest.raises(SystemExit, match="cannot grade without bubblewrap as root.*cannot enter"):
+        check(str(hidden / "bin" / "python"))
+    check(sys.executable)  # reachable (see privileged.open_root_folders): no refusal
