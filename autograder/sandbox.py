@@ -40,6 +40,7 @@ import sys
 import sysconfig
 import threading
 import time
+import weakref
 
 from . import inert, privilege
 from . import worker as wire
@@ -172,6 +173,8 @@ def preflight(mode="auto"):
         if Sandbox._bwrap_ok is None:
             Sandbox._bwrap_ok = bwrap_available()
         mode = "bwrap" if Sandbox._bwrap_ok else "subprocess"
+    if mode == "bwrap" and privilege.is_root() and not os.access(SETPRIV, os.X_OK):
+        raise SystemExit(f"cannot start workers as their own uid: {SETPRIV} is missing (install util-linux)")
     if mode == "subprocess" and privilege.is_root():
         import tempfile
 
@@ -349,6 +352,7 @@ class Sandbox:
 
         if self._script_dir is None:
             self._script_dir = tempfile.mkdtemp(prefix="lec7-worker-")
+            weakref.finalize(self, shutil.rmtree, self._script_dir, True)  # also when close() is never called
             os.chmod(self._script_dir, 0o755)
             target = os.path.join(self._script_dir, "_worker.py")
             shutil.copyfile(WORKER_FILE, target)
