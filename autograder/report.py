@@ -121,7 +121,7 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
             continue
         for o in visible:
             mark = "passed" if o["fraction"] >= 1.0 else "FAILED"
-            lines.append(f"- {mark}: {inert.md_text(o['name'])}")
+            lines.append(f"- {mark}: {o['name']}")
             if o["fraction"] < 1.0:
                 lines += [f"  - {line}" for line in inert.md_lines(o["message"])]
         if hidden:
