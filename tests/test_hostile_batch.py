@@ -346,8 +346,11 @@ def check_spy(row, results, feedback):
 
 
 def check_hog(row, results, feedback):
+    """It got at most its own `processes` slots (also as root, where RLIMIT_NPROC once did not apply);
+    the honest submissions graded meanwhile keep full marks (check_full)."""
     assert not row["problem"]
-    # what matters: the honest submissions graded meanwhile keep full marks (checked by check_full)
+    line = next(l for l in results["extra_data"]["student_output"].splitlines() if l.startswith("HELD "))
+    assert 10 <= int(line.split()[1]) < 64, line
 
 
 def check_renamed(expected):
