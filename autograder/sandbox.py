@@ -118,15 +118,37 @@ def _reap_children():
 
 
 def bwrap_available() -> bool:
-    """True when bubblewrap exists and can start a sandbox on this machine."""
+    """True when bubblewrap exists and starts a sandbox here with every option the worker's uses.
+
+    The probe runs ``true`` the way a worker is started (sized tmpfs, ``--perms``, ``--chmod``,
+    ``--remount-ro``, the namespaces, the capability drop, the seccomp filter and, as root,
+    ``setpriv`` to an unprivileged uid): an older bubblewrap that lacks an option, or a container
+    that refuses namespaces, falls back to the subprocess sandbox instead of failing every worker.
+    """
     exe = shutil.which("bwrap")
     if not exe:
         return False
+    cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
+           "--tmpfs", "/tmp", "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7", "--remount-ro", "/dev",
+           "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session"]
+    fd = privilege.program_fd(_SECCOMP) if _SECCOMP is not None else None
+    if fd is not None:
+        cmd += ["--seccomp", str(fd)]
+    if privilege.is_root():
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+                "--", SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--", "true"]
+    else:
+        cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns", "--cap-drop", "ALL",
+                "--", "true"]
     try:
-        probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                "true"], capture_output=True, timeout=10)
+        probe = subprocess.run(cmd, capture_output=True, timeout=10, pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired):
         return False
+    finally:
+        if fd is not None:
+            os.close(fd)
     return probe.returncode == 0
 
 
