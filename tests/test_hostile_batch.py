@@ -528,3 +528,30 @@ def _cmdline(pid):
             return fh.read().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_right_answer_computed_by_overwriting_an_input_is_not_accepted(tmp_path):
+    """dx right, but dout overwritten with it: expected values come from the judge's dout (so the answer
+    matches), and the check fails anyway, saying which argument was modified in place."""
+    from autograder.grade import grade_batch, load_config
+
+    open_root_folders()
+    base = traversable_tmpdir()
+    try:
+        sub = copy_solution(os.path.join(base, "overwrite"))
+        plant_function(sub, "layers.dropout_backward", src("""
+            _real = dropout_backward
+            def dropout_backward(dout, cache):
+                dx = _real(dout, cache)
+                dout[...] = dx
+                return dx.copy()
+            """))
+        config = load_config()
+        config["limits"]["per_exercise_timeout_s"] = 6.0
+        rows = grade_batch([sub], os.path.join(base, "out"), config=config, progress=False)
+        assert rows[0]["layers.dropout_backward"] < row_max("layers.dropout_backward")
+        assert rows[0]["total"] == pytest.approx(MAX - row_max("layers.dropout_backward") + rows[0]["layers.dropout_backward"])
+        feedback = open(os.path.join(base, "out", "overwrite", "feedback.md"), encoding="utf-8").read()
+        assert "dout modified in place" in feedback
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
