@@ -96,7 +96,7 @@ def test_the_daemon_does_outlive_a_plain_process_group_kill(daemon_submission):
     """Planted weakness: killing only the worker's process group (the old way) leaves the daemon running,
     so the test above does detect a missing sweep."""
     base, sub, seconds = daemon_submission
-    code = DRIVER.format(root=ROOT, sub=sub, no_namespaces=False).replace(
+    code = DRIVER.format(root=ROOT, sub=sub, no_namespaces=True).replace(
         "sandbox.close()", "import os, signal; os.killpg(sandbox.proc.pid, signal.SIGKILL); sandbox.proc.wait()")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
