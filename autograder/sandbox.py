@@ -291,14 +291,20 @@ class Sandbox:
     def privileges(self) -> dict:
         """What the worker runs as (for results.json): uid, seccomp, user namespace."""
         return {"uid": self.uid if self.uid is not None else os.geteuid(),
-                "seccomp": _SECCOMP is not None and (self.mode == "bwrap" or self.uid is not None),
+                "seccomp": _SECCOMP is not None and (self.mode == "bwrap" or self.uid is not None
+                                                     or self._worker_seccomp()),
                 "user_namespace": self._own_namespace(),
                 "processes_per_worker": self.uid is not None or self._own_namespace()}
 
-    def _python(self):
+    def _worker_seccomp(self):
+        """True when the worker installs the filter itself (another user, no bubblewrap)."""
+        return _SECCOMP is not None and self.mode != "bwrap" and self.uid is None and not privilege.is_root()
+
+    def _python(self, seccomp_fd=None):
         script = os.path.join("/tmp/.lec7" if self.mode == "bwrap" else self._script_dir, "_worker.py")
         nproc = [f"--nproc={self.limits.processes}"] if self._own_namespace() else []
-        return [sys.executable, "-S", "-B", script, *nproc, *site_dirs()]
+        seccomp = [f"--seccomp-fd={seccomp_fd}"] if self._worker_seccomp() and seccomp_fd is not None else []
+        return [sys.executable, "-S", "-B", script, *nproc, *seccomp, *site_dirs()]
 
     def _own_namespace(self):
         """True when the worker gets a user namespace of its own (bwrap, or unshare as another user)."""
@@ -307,7 +313,7 @@ class Sandbox:
         return self.mode == "bwrap" or unshare_available()
 
     def _command(self, seccomp_fd):
-        py = self._python()
+        py = self._python(seccomp_fd)
         if self.mode != "bwrap":
             if self._own_namespace():  # own user + PID namespace: per-worker NPROC, all killed with it
                 return [shutil.which("unshare"), "--user", "--pid", "--fork", "--kill-child", "--"] + py, \
@@ -411,7 +417,9 @@ class Sandbox:
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
                "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", TOKEN_VAR: self.token}
-        seccomp_fd = privilege.program_fd(_SECCOMP) if self.mode == "bwrap" and _SECCOMP is not None else None
+        seccomp_fd = None
+        if _SECCOMP is not None and (self.mode == "bwrap" or self._worker_seccomp()):
+            seccomp_fd = privilege.program_fd(_SECCOMP)
         try:
             cmd, cwd = self._command(seccomp_fd)
             self._inbox = bytearray()  # bytes read ahead from the worker's answers

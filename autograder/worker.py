@@ -6,7 +6,8 @@ submission's folder; it imports only the standard library, numpy and — on
 request — the student's ``cs231n_lec7`` package from the working directory. It
 never sees the reference solution, the references or the hidden checks.
 ``--nproc=N`` sets RLIMIT_NPROC before any student code runs (inside a user
-namespace, where it counts this worker's processes alone).
+namespace, where it counts this worker's processes alone); ``--seccomp-fd=FD``
+installs the seccomp filter read from FD (where nothing installed it before).
 
 Protocol (on the process's original stdin/stdout; the student's prints go to
 stderr, which the judge captures and caps):
@@ -249,6 +250,23 @@ def serve(proto_in, proto_out):
             write_frame(proto_out, _error(exc), [])
 
 
+def _install_seccomp(fd):
+    """no_new_privs, then the seccomp filter (``struct sock_filter[]``) read from ``fd``."""
+    import ctypes
+
+    with os.fdopen(fd, "rb") as fh:
+        program = fh.read()
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise SystemExit(f"the worker could not install its seccomp filter (errno {ctypes.get_errno()})")
+
+
 def main(argv):
     # Protocol on private copies of stdin/stdout; the student's prints go to stderr.
     proto_in = os.fdopen(os.dup(0), "rb")
@@ -262,6 +280,8 @@ def main(argv):
 
         n = int(argv.pop(0).partition("=")[2])
         resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+    if argv and argv[0].startswith("--seccomp-fd="):
+        _install_seccomp(int(argv.pop(0).partition("=")[2]))
     here = os.getcwd()  # the submission's folder, holding cs231n_lec7/
     script = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) not in (here, script)] + argv

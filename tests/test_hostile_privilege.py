@@ -291,3 +291,52 @@ def test_root_without_bubblewrap_refuses_a_python_other_users_cannot_reach(tmp_p
     with pytest.raises(SystemExit, match="cannot grade without bubblewrap as root.*cannot enter"):
         check(str(hidden / "bin" / "python"))
     check(sys.executable)  # reachable (see privileged.open_root_folders): no refusal
+
+
+STATUS_DRIVER = textwrap.dedent("""
+    import json, sys
+    sys.path.insert(0, {root!r})
+    import numpy as np
+    import autograder.sandbox
+    from autograder.sandbox import Limits, RemoteFunctions, Sandbox
+    if {no_namespaces}:
+        autograder.sandbox._UNSHARE_OK = False
+    sandbox = Sandbox({sub!r}, Limits(), mode="subprocess")
+    _, report = RemoteFunctions(sandbox)("optim.sgd_momentum")(np.ones(2), np.ones(2), {{}})
+    sandbox.close()
+    print(json.dumps(dict(report, privileges=sandbox.privileges)))
+""")
+
+STATUS_SOURCE = textwrap.dedent("""
+    def sgd_momentum(w, dw, config=None):
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
+        ctypes.set_errno(0)
+        rc = libc.unshare(0x10000000)
+        return w, {"seccomp": status["Seccomp"].strip(), "nnp": status["NoNewPrivs"].strip(),
+                   "unshare": rc, "errno": ctypes.get_errno()}
+""")
+
+
+@pytest.mark.skipif(unprivileged_prefix() is None or platform.machine() not in privilege.SYSCALLS,
+                    reason="needs root to become nobody, and a syscall table")
+@pytest.mark.parametrize("no_namespaces", [False, True], ids=["with-unshare", "without-namespaces"])
+def test_an_unprivileged_grader_without_bubblewrap_still_filters_system_calls(no_namespaces):
+    base = traversable_tmpdir()
+    try:
+        sub = copy_solution(os.path.join(base, "sub"))
+        plant_function(sub, "optim.sgd_momentum", STATUS_SOURCE)
+        for dirpath, dirnames, filenames in os.walk(base):
+            for entry in dirnames + filenames + [""]:
+                os.chown(os.path.join(dirpath, entry), 65534, 65534)
+        run = subprocess.run([*unprivileged_prefix(), sys.executable, "-c",
+                              STATUS_DRIVER.format(root=ROOT, sub=sub, no_namespaces=no_namespaces)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+        assert report["seccomp"] == "2" and report["nnp"] == "1", report
+        assert report["unshare"] == -1 and report["errno"] == 1, report
+        assert report["privileges"]["seccomp"] and report["privileges"]["user_namespace"] is not no_namespaces
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
