@@ -17,7 +17,8 @@ Isolation, strongest first (``Sandbox.mode`` says which one ran):
   worker still runs as its own unprivileged uid with the seccomp filter (so
   files only root may read stay unreadable, and RLIMIT_NPROC counts that worker
   alone); as another user it runs as that user and *can* read whatever the user
-  can (including the reference solution). Results say so.
+  can (including the reference solution), under the seccomp filter it installs
+  itself, in its own user and PID namespace where ``unshare`` works. Results say so.
 
 Both modes: RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC (per worker: its
 own uid as root, its own user namespace otherwise; not set when neither
