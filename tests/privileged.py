@@ -53,7 +53,8 @@ def open_root_folders():
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
     _mount(libc, None, b"/", None, MS_REC | MS_PRIVATE, None)
     for folder in sorted(set(blocked), key=len):
-        keep = tempfile.mkdtemp(prefix="lec7-keep-")
+        keep = os.path.join(tempfile.gettempdir(), "lec7-keep" + folder.replace(os.sep, "-"))  # one per folder
+        os.makedirs(keep, mode=0o700, exist_ok=True)
         _mount(libc, folder.encode(), keep.encode(), None, MS_BIND | MS_REC, None)
         mode = oct(os.stat(keep).st_mode & 0o777 | 0o711)[2:]
         _mount(libc, b"tmpfs", folder.encode(), b"tmpfs", 0, f"mode={mode}".encode())
