@@ -21,9 +21,17 @@ from autograder.grade import grade_batch, load_config
 from autograder.plant import copy_solution, plant_function, replace_module
 from autograder.sandbox import bwrap_available
 
+from privileged import open_root_folders
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = "lec7_hostile_marker"
 BWRAP = bwrap_available()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reachable_python():
+    """As root the worker is an unprivileged uid: it must reach this Python (see privileged.py)."""
+    open_root_folders()
 
 
 def fast_config():
@@ -374,10 +382,12 @@ def test_feedback_hides_hidden_details(tmp_path):
     assert "missing bias correction" in feedback
     hidden_failed = [t for t in results["tests"] if t["visibility"] == "hidden" and t["status"] == "failed"]
     assert hidden_failed, "the hidden trajectory check must catch it"
+    from autograder import inert
+
     for t in hidden_failed:
         assert t["name"] not in feedback
         first_line = t["output"].splitlines()[0]
-        assert first_line not in feedback
+        assert first_line not in feedback and inert.md_text(first_line) not in feedback  # raw or as escaped
     assert "hidden checks:" in feedback
 
 
@@ -458,13 +468,16 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
         _solution = sgd_momentum
         def sgd_momentum(w, dw, config=None):
             import os
-            with open({target!r}, "a") as fh:
-                fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
-            with open({planted!r}, "w") as fh:
-                fh.write("raise SystemExit('planted check module ran in the judge')\\n")
-            os.makedirs(os.path.dirname({bytecode!r}), exist_ok=True)
-            with open({bytecode!r}, "wb") as fh:
-                fh.write(b"planted bytecode")
+            try:
+                with open({target!r}, "a") as fh:
+                    fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
+                with open({planted!r}, "w") as fh:
+                    fh.write("raise SystemExit('planted check module ran in the judge')\\n")
+                os.makedirs(os.path.dirname({bytecode!r}), exist_ok=True)
+                with open({bytecode!r}, "wb") as fh:
+                    fh.write(b"planted bytecode")
+            except OSError:  # as root the worker is an unprivileged uid: it cannot write them at all
+                pass
             return _solution(w, dw, config)
         """))
     honest = copy_solution(str(tmp_path / "honest"))
@@ -482,6 +495,10 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
     for row in rows:
         assert row["total"] == row["max"], row
     results = json.loads((tmp_path / "out" / "vandal" / "results.json").read_text())
+    if os.geteuid() == 0:  # the worker ran as its own unprivileged uid: nothing was written
+        assert "grader_files_restored" not in results["extra_data"]
+        assert results["extra_data"]["worker"]["uid"] != 0
+        return
     assert "cs231n_lec7/optim.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/hidden/zz_planted.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/__pycache__/zz_report.cpython-311.pyc" in results["extra_data"]["grader_files_restored"]
