@@ -46,6 +46,18 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # -- autograding --------------------------------------------------------------
+# nbgrader's sanitizing steps, with its OverwriteCells replaced by ours: nbgrader's warns
+# "Attribute 'checksum' for cell ... has changed!" for every check cell with hidden tests
+# even when the student did not touch it (the stored checksum includes the hidden tests,
+# the released cell does not). Ours is silent for exactly that difference and still warns
+# about (and undoes) any other change to a locked cell.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_course.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Seconds per cell. Every notebook runs in well under a minute in total; a cell that
 # takes two minutes is an infinite loop.
 c.Execute.timeout = 120

@@ -148,8 +148,7 @@ def _safe_extract(zip_path, dest, max_bytes):
     with zf:
         total = sum(info.file_size for info in zf.infolist())
         if total > max_bytes:
-            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the "
-                                  f"{max_bytes // 2**20} MB limit")
+            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the {max_bytes // 2**20} MB limit: zip only cs231n_lec7/ and your notebooks, leave out .venv/ and data (python pack.py does)")
         root = os.path.realpath(dest)
         for info in zf.infolist():
             target = os.path.realpath(os.path.join(dest, info.filename))
