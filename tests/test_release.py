@@ -204,6 +204,12 @@ def test_every_exercise_raises_not_implemented_naming_id_and_notebook(release, t
 # ------------------------------------------------------------------ install, visible checks
 @pytest.mark.slow
 def test_release_installs_with_pip_and_imports(release, tmp_path, python_env):
+    from importlib.metadata import version
+
+    setuptools = version("setuptools")
+    assert int(setuptools.split(".")[0]) >= 77, (
+        f"setuptools {setuptools} cannot build a pyproject with license = \"MIT\" without build isolation: "
+        f"pip install -e '.[dev]' brings setuptools>=77 (python3 -m venv on 3.11 comes with 65)")
     target = tmp_path / "site"
     build = tmp_path / "src"
     shutil.copytree(release, build)  # pip may write build/ and *.egg-info next to the sources
