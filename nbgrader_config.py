@@ -5,9 +5,14 @@ Lay the course out first, then run nbgrader from this folder or from the course 
     python -m autograder.nbgrader_course build _build/nbgrader   # source/lec7/ from the one source tree
     nbgrader generate_assignment lec7                             # release/lec7/: what students get
     # students' work goes to submitted/<student_id>/lec7/ (nbgrader collect, or by hand)
-    nbgrader autograde lec7
+    nbgrader autograde lec7                                       # runs student code: use a throwaway machine
+    python -m autograder.nbgrader_course grade-packages _build/nbgrader   # package scores from the sandbox
     nbgrader generate_feedback lec7                               # hidden tests stripped, see below
     nbgrader export                                               # grades.csv
+
+The check cells' scores from ``autograde`` come from the student's own kernel, where the
+student's package can patch the checks; ``grade-packages`` replaces them in the gradebook with
+the sandboxed grader's (see ``autograder/nbgrader_course.py``).
 
 Which folder is the course: the folder of this file when it holds ``source/`` (the
 copy that ``build`` writes into the course folder), else ``$LEC7_COURSE_DIR``, else
