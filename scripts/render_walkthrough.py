@@ -123,7 +123,10 @@ def copy_mathjax(out_dir):
     return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
 
 
-def render(out_dir, notebooks=None, allow_errors=False, timeout=120):
+RENDER_TIMEOUT_S = 600  # per cell: only an endless loop takes that long, even on a busy shared machine
+
+
+def render(out_dir, notebooks=None, allow_errors=False, timeout=RENDER_TIMEOUT_S):
     """Execute and render ``notebooks`` (default: all source notebooks); return [(name, title, seconds)]."""
     from nbconvert import HTMLExporter
 
@@ -159,7 +162,8 @@ def main(argv=None):
     parser.add_argument("out_dir", nargs="?", default=None, help=argparse.SUPPRESS)  # older spelling
     parser.add_argument("--notebook", action="append", default=None, help="render only these (repeatable)")
     parser.add_argument("--allow-errors", action="store_true", help="render even when a cell raises")
-    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=RENDER_TIMEOUT_S,
+                        help=f"seconds per cell before the render stops (default {RENDER_TIMEOUT_S})")
     args = parser.parse_args(argv)
     if args.out and args.out_dir and os.path.abspath(args.out) != os.path.abspath(args.out_dir):
         parser.error(f"two output folders given ({args.out_dir} and --out {args.out}): give one")
