@@ -328,3 +328,46 @@ def test_export_csv(course):
     assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == sum(POINTS.values())
     assert float(rows["bob"]["score"]) == 10.0 and float(rows["carol"]["score"]) == 22.0
     assert float(rows["dan"]["score"]) == 0.0
+
+
+class _StoredCell:
+    """What nbgrader's gradebook returns for a source / graded cell (the attributes OverwriteCells reads)."""
+
+    def __init__(self, source, checksum):
+        self.source, self.checksum, self.locked, self.cell_type, self.max_score = source, checksum, True, "code", 10
+
+
+class _Gradebook:
+    def __init__(self, stored):
+        self.stored = stored
+
+    def find_source_cell(self, grade_id, notebook, assignment):
+        return self.stored
+
+    find_graded_cell = find_source_cell
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["untouched", "edited"])
+def test_overwrite_cells_warns_only_about_real_changes(edited, caplog):
+    """Unit view of the autograde test above: nbgrader's own OverwriteCells warns about an untouched
+    released check cell (the false alarm); ours does not, and both warn about an edited one."""
+    from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
+    from nbgrader.utils import compute_checksum
+
+    from autograder.nbgrader_course import OverwriteCells, released_source
+
+    nb = nbformat.read(FIXTURE, as_version=4)
+    source_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "check_optim_adam")
+    source_cell.metadata.nbgrader.update(points=10, locked=True)
+    stored = _StoredCell(source_cell.source, compute_checksum(source_cell))
+    warned = {}
+    for name, cls in (("nbgrader", NbgraderOverwriteCells), ("ours", OverwriteCells)):
+        cell = nbformat.from_dict(json.loads(json.dumps(source_cell)))
+        cell.source = 'print("checked, trust me")' if edited else released_source(source_cell.source)
+        pre = cls()
+        pre.gradebook, pre.notebook_id, pre.assignment_id = _Gradebook(stored), NB, "lec7"
+        caplog.clear()
+        cell, _ = pre.preprocess_cell(cell, {}, 0)
+        warned[name] = "Attribute 'checksum'" in caplog.text
+        assert cell.source == stored.source, "the stored source (with the hidden tests) is what runs"
+    assert warned == {"nbgrader": True, "ours": edited}, warned
