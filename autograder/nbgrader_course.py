@@ -49,6 +49,9 @@ worker, the judge's own checks and references -- and writes those scores into th
 gradebook as the score of every check cell (``check_<module>_<function>``, nbgrader's
 ``manual_score``, which takes precedence over the kernel's ``auto_score``), and its
 per-student ``results.json``/``feedback.md`` to ``COURSE_DIR/package_grades/``.
+Each package is copied alone to a temporary folder before it is graded; under bubblewrap the
+worker does not see the project, the home folder or /tmp, so keep the course in one of them (the
+default ``_build/nbgrader`` is) and no worker sees another student's ``submitted/`` folder.
 What the kernel run is still for: the notebooks' outputs and figures in the feedback,
 and the short answers, which are graded by hand. Run ``autograde`` on a machine or
 account you can throw away (a container): the kernel can do anything the account can.
