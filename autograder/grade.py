@@ -165,8 +165,7 @@ def _safe_extract(zip_path, dest, max_bytes):
             raise SubmissionError(f"the zip holds {len(infos)} entries, more than the {MAX_FILES} allowed")
         total = sum(info.file_size for info in infos)
         if total > max_bytes:
-            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the "
-                                  f"{max_bytes // 2**20} MB limit")
+            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the {max_bytes // 2**20} MB limit: zip only cs231n_lec7/ and your notebooks, leave out .venv/ and data (python pack.py does)")
         root = os.path.realpath(dest)
         for info in infos:
             kind = (info.external_attr >> 16) & 0o170000

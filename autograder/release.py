@@ -10,7 +10,12 @@
   (solutions cleared, hidden tests removed, outputs cleared, cells locked and
   checksummed), so they are nbgrader's "release" versions;
 - ``tests/test_visible_checks.py``, ``datasets/``, a student ``pyproject.toml``
-  and ``README.md``.
+  (its ``dev`` extra: pytest only), ``README.md`` and ``pack.py`` (zips the
+  package and notebooks for submission, nothing else).
+
+Text between ``<!-- BEGIN INSTRUCTOR ONLY -->`` and ``<!-- END INSTRUCTOR ONLY -->``
+in Markdown files and notebook markdown cells (e.g. commands that need the
+instructor's scripts) is left out of the release.
 
 Nothing instructor-only is copied (``autograder/``, hidden checks, references,
 the instructor's tests). The release is built in a temporary folder and only
@@ -34,6 +39,13 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 NB_BEGIN_HIDDEN, NB_END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 DEF_RE = re.compile(r"^(\s*)def\s+([A-Za-z_]\w*)\s*\(")
 TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".toml", ".txt", ".cfg", ".yml", ".yaml", ".json")
+INSTRUCTOR_ONLY = re.compile(r"<!--\s*BEGIN INSTRUCTOR ONLY\s*-->.*?<!--\s*END INSTRUCTOR ONLY\s*-->\n?", re.S)
+STUDENT_DEV_EXTRA = 'dev = ["pytest>=8", "pytest-timeout>=2.3"]'
+
+
+def strip_instructor_only(text):
+    """``text`` without its ``<!-- BEGIN/END INSTRUCTOR ONLY -->`` regions (markers included)."""
+    return INSTRUCTOR_ONLY.sub("", text)
 
 
 COMPUTES = re.compile(r"(?<![=<>!])=(?!=)|^return\b")  # assignments and returns: lines that compute
@@ -223,10 +235,17 @@ def _release_notebooks(src_dir, dst_dir):
         if fname.startswith(".") or fname.startswith("_"):
             continue
         if not fname.endswith(".ipynb"):
-            if os.path.isfile(src):
+            if os.path.isfile(src) and fname.endswith(".md"):
+                with open(src, encoding="utf-8") as fh, \
+                        open(os.path.join(dst_dir, fname), "w", encoding="utf-8") as out:
+                    out.write(strip_instructor_only(fh.read()))
+            elif os.path.isfile(src):
                 shutil.copyfile(src, os.path.join(dst_dir, fname))
             continue
         nb = nbformat.read(src, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = strip_instructor_only(cell.source)
         resources = {}
         for pre in (ClearSolutions(), ClearHiddenTests(), ClearMarkScheme(), ClearOutput(),
                     LockCells(), ComputeChecksums()):
@@ -235,8 +254,10 @@ def _release_notebooks(src_dir, dst_dir):
 
 
 def _student_pyproject(text):
+    """The instructor's pyproject.toml for the release: no grader, and ``[dev]`` = what students run."""
     text = text.replace('include = ["cs231n_lec7*", "autograder*"]', 'include = ["cs231n_lec7*"]')
     text = re.sub(r'^autograder = \[.*\]\n', "", text, flags=re.M)
+    text = re.sub(r'^dev = \[.*?\]\n', STUDENT_DEV_EXTRA + "\n", text, count=1, flags=re.M | re.S)
     return text
 
 
@@ -269,7 +290,11 @@ def make_release(out, force=False, notebooks=True, source_root=ROOT):
                 shutil.copyfile(os.path.join(source_root, fname), os.path.join(staging, fname))
         student_readme = os.path.join(source_root, "autograder", "STUDENT_README.md")
         if os.path.exists(student_readme):
-            shutil.copyfile(student_readme, os.path.join(staging, "README.md"))
+            with open(student_readme, encoding="utf-8") as fh:
+                text = strip_instructor_only(fh.read())
+            with open(os.path.join(staging, "README.md"), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        shutil.copyfile(os.path.join(source_root, "autograder", "pack.py"), os.path.join(staging, "pack.py"))
 
         leaks = scan_for_solutions(staging, _solution_lines(source_root))
         if leaks:

@@ -73,7 +73,7 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
     if problem:
         summary += f" This submission could not be graded: {inert.clip(problem)}"
     if sandbox_mode == "subprocess":
-        summary += " (Graded without namespace isolation: bubblewrap was not available.)"
+        summary += " (Graded in subprocess mode, without namespace isolation.)"
     return {
         "score": total,
         "output": summary,

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 import zipfile
 
 import pytest
@@ -24,8 +25,11 @@ from autograder.sandbox import bwrap_available
 from privileged import open_root_folders
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MARKER = "lec7_hostile_marker"
+MARKER = f"lec7_hostile_marker_{uuid.uuid4().hex[:12]}"  # this run's own: never another run's leftover
 BWRAP = bwrap_available()
+# Where "write_outside" tries to write. Without bubblewrap nothing stops it, so it writes nowhere:
+# the test suite never leaves files outside its temporary folders.
+OUTSIDE = (f"/tmp/{MARKER}", os.path.expanduser(f"~/{MARKER}"), os.path.join(ROOT, MARKER)) if BWRAP else ()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -158,7 +162,7 @@ HOSTILE = {
         _solution = adagrad
         def adagrad(w, dw, config=None):
             import os
-            for path in ("/tmp/{MARKER}", os.path.expanduser("~/{MARKER}"), "{ROOT}/{MARKER}"):
+            for path in {OUTSIDE!r}:
                 try:
                     with open(path, "w") as fh:
                         fh.write("pwned")
@@ -264,8 +268,10 @@ def test_no_background_process_survives(hostile_batch):
 
 @pytest.mark.skipif(not BWRAP, reason="writes outside the folder are only blocked inside bubblewrap")
 def test_no_file_written_outside(hostile_batch):
-    for path in (f"/tmp/{MARKER}", os.path.expanduser(f"~/{MARKER}"), os.path.join(ROOT, MARKER)):
-        assert not os.path.exists(path), f"the worker wrote {path}"
+    written = [path for path in OUTSIDE if os.path.exists(path)]
+    for path in written:
+        os.remove(path)
+    assert not written, f"the worker wrote {written}"
 
 
 def test_grades_csv_has_every_submission(hostile_batch):

@@ -204,6 +204,12 @@ def test_every_exercise_raises_not_implemented_naming_id_and_notebook(release, t
 # ------------------------------------------------------------------ install, visible checks
 @pytest.mark.slow
 def test_release_installs_with_pip_and_imports(release, tmp_path, python_env):
+    from importlib.metadata import version
+
+    setuptools = version("setuptools")
+    assert int(setuptools.split(".")[0]) >= 77, (
+        f"setuptools {setuptools} cannot build a pyproject with license = \"MIT\" without build isolation: "
+        f"pip install -e '.[dev]' brings setuptools>=77 (python3 -m venv on 3.11 comes with 65)")
     target = tmp_path / "site"
     build = tmp_path / "src"
     shutil.copytree(release, build)  # pip may write build/ and *.egg-info next to the sources
@@ -424,3 +430,121 @@ def test_release_with_notebooks_has_no_solutions_or_hidden_tests(tmp_path):
             assert not cell.get("outputs"), f"{fname} cell {n} has outputs"
             for line in source.splitlines():
                 assert not leaked(line, lines), f"{fname} cell {n}: {line.strip()!r}"
+
+
+# ------------------------------------------------------------------ what students run
+def test_release_pyproject_dev_extra_is_what_students_run(release):
+    """``pip install -e '.[dev]'`` in the release brings pytest (the README's check command), not the
+    instructor's browser tooling."""
+    import tomllib
+
+    with open(os.path.join(release, "pyproject.toml"), "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    dev = project["optional-dependencies"]["dev"]
+    assert any(d.startswith("pytest>") for d in dev) and any(d.startswith("pytest-timeout") for d in dev), dev
+    assert not any(d.startswith(("playwright", "nbmake")) for d in dev), dev
+    readme = open(os.path.join(release, "README.md"), encoding="utf-8").read()
+    assert "pip install -e '.[dev]'" in readme and "pack.py" in readme
+
+
+PATH_REF = re.compile(r"(?<![\w/.-])((?:scripts|tests|autograder|datasets|notebooks|cs231n_lec7|examples|docs|"
+                      r"benchmarks)/[\w./-]*[\w/])")
+MADE_BY_COMMANDS = {"datasets/cifar-10-python.tar.gz", "datasets/cifar-10-batches-py"}  # get_datasets.py
+
+
+def dangling_references(root):
+    """['file: path'] for every project path a shipped Markdown file or notebook cell names that is absent."""
+    found = []
+    for dirpath, _, files in os.walk(root):
+        for fname in files:
+            path = os.path.join(dirpath, fname)
+            if fname.endswith(".md"):
+                texts = [open(path, encoding="utf-8").read()]
+            elif fname.endswith(".ipynb"):
+                texts = ["".join(c.get("source", [])) for c in json.load(open(path, encoding="utf-8"))["cells"]]
+            else:
+                continue
+            for text in texts:
+                for ref in PATH_REF.findall(text):
+                    ref = ref.rstrip("/.")
+                    if ref not in MADE_BY_COMMANDS and not os.path.exists(os.path.join(root, ref)):
+                        found.append(f"{os.path.relpath(path, root)}: {ref}")
+    return found
+
+
+def test_dangling_references_are_found(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "here.py").write_text("")
+    (tmp_path / "README.md").write_text("run `python scripts/here.py`, then `scripts/render_walkthrough.py`.\n")
+    assert dangling_references(tmp_path) == ["README.md: scripts/render_walkthrough.py"]
+
+
+@pytest.mark.slow
+def test_release_docs_name_only_files_that_ship(tmp_path):
+    """No README or notebook of the release points to a script, test or grader file it does not hold."""
+    out = make_release(str(tmp_path / "rel"), notebooks=True)
+    assert os.path.isfile(os.path.join(out, "notebooks", "README.md"))
+    problems = dangling_references(out)
+    assert not problems, "the release names files it does not ship:\n" + "\n".join(problems)
+    index = open(os.path.join(out, "notebooks", "README.md"), encoding="utf-8").read()
+    assert "INSTRUCTOR ONLY" not in index and "render_walkthrough" not in index
+
+
+def test_instructor_only_regions_are_stripped():
+    from autograder.release import strip_instructor_only
+
+    text = "keep <!-- BEGIN INSTRUCTOR ONLY -->drop\nthis<!-- END INSTRUCTOR ONLY --> and this\n"
+    assert strip_instructor_only(text) == "keep  and this\n"
+    assert strip_instructor_only("no markers\n") == "no markers\n"
+
+
+# ------------------------------------------------------------------ packing a submission
+def test_pack_zips_only_the_package_and_notebooks_and_the_zip_grades(release, tmp_path):
+    """pack.py (shipped in the release) leaves out .venv, caches, checkpoints, data; the grader grades its zip."""
+    import zipfile
+
+    from autograder.grade import grade_batch, load_config
+
+    work = tmp_path / "mywork"
+    shutil.copytree(release, work)
+    shutil.rmtree(work / "cs231n_lec7")
+    shutil.copytree(PACKAGE, work / "cs231n_lec7", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "notebooks").mkdir(exist_ok=True)
+    (work / "notebooks" / "01_mine.ipynb").write_text("{}")
+    (work / "notebooks" / ".ipynb_checkpoints").mkdir()
+    (work / "notebooks" / ".ipynb_checkpoints" / "01_mine-checkpoint.ipynb").write_text("{}")
+    (work / "notebooks" / "big_output.npy").write_bytes(b"0" * 1000)
+    (work / ".venv" / "lib").mkdir(parents=True)
+    (work / ".venv" / "lib" / "huge.so").write_bytes(b"0" * 100_000)
+    (work / "cs231n_lec7" / "__pycache__").mkdir()
+    (work / "cs231n_lec7" / "__pycache__" / "optim.cpython-311.pyc").write_bytes(b"x")
+    proc = subprocess.run([sys.executable, "pack.py"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(work / "submission.zip") as zf:
+        names = zf.namelist()
+    assert "cs231n_lec7/optim.py" in names and "notebooks/01_mine.ipynb" in names
+    assert all(n.startswith(("cs231n_lec7/", "notebooks/")) for n in names), names
+    assert not [n for n in names if ".venv" in n or "__pycache__" in n or "checkpoint" in n or n.endswith(".npy")]
+    proc = subprocess.run([sys.executable, "pack.py", str(tmp_path)], cwd=work, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "no cs231n_lec7/ folder" in proc.stderr
+    config = load_config()
+    config["limits"]["per_exercise_timeout_s"] = 4.0
+    row, = grade_batch([str(work / "submission.zip")], str(tmp_path / "out"), config=config, progress=False)
+    assert not row["problem"] and row["total"] == row["max"], row
+
+
+def test_an_oversized_zip_is_told_what_to_leave_out(tmp_path):
+    """A zip of the whole folder (with .venv) is refused with a sentence naming .venv and pack.py."""
+    import zipfile
+
+    from autograder.grade import grade_batch, load_config
+
+    with zipfile.ZipFile(tmp_path / "everything.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("cs231n_lec7/__init__.py", "")
+        zf.writestr(".venv/lib/libhuge.so", b"\0" * (3 * 2**20))
+    config = load_config()
+    config["limits"]["submission_mb"] = 2
+    row, = grade_batch([str(tmp_path / "everything.zip")], str(tmp_path / "out"), config=config, progress=False)
+    assert "more than the 2 MB limit" in row["problem"], row
+    assert ".venv" in row["problem"] and "pack.py" in row["problem"], row["problem"]
