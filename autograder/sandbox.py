@@ -43,7 +43,7 @@ import threading
 import time
 import weakref
 
-from . import inert, privilege
+from . import inert, mountview, privilege
 from . import worker as wire
 
 WORKER_FILE = os.path.abspath(wire.__file__)
@@ -180,7 +180,7 @@ def python_paths():
 
 def _check_reachable(workdir, python):
     """As root without namespaces the worker runs as an unprivileged uid: it must reach its Python."""
-    for path in (os.path.dirname(workdir), os.path.realpath(python)):
+    for path in (os.path.dirname(workdir), *([os.path.realpath(python)] if python else [])):
         folder = path if os.path.isdir(path) else os.path.dirname(path)
         while folder not in ("/", ""):
             if not os.stat(folder).st_mode & 0o001:
@@ -202,10 +202,24 @@ def preflight(mode="auto"):
         import tempfile
 
         try:
-            _check_reachable(os.path.join(tempfile.gettempdir(), "x", "sub"), sys.executable)
+            _check_reachable(os.path.join(tempfile.gettempdir(), "x", "sub"), None)
+            _python_view()
         except SandboxError as err:
             raise SystemExit(f"cannot grade without bubblewrap as root: {err}") from None
     return mode
+
+
+def _python_view():
+    """Root-only folders the worker's Python lies in ({folder: entries}); refuses where no view can open them."""
+    steps = mountview.root_only_steps([sys.executable, os.path.realpath(sys.executable), *python_paths(),
+                                       *site_dirs()])
+    if steps and not mountview.available():
+        folder = next(iter(steps))
+        raise SandboxError(f"the worker runs as an unprivileged user, which cannot enter {folder} (needed for "
+                           f"{os.path.realpath(sys.executable)}), and this machine refuses the private mount view "
+                           f"that would open it: install Python outside root-only folders (e.g. a venv under "
+                           f"/opt) or grade with bubblewrap")
+    return steps
 
 
 def site_dirs():
@@ -275,6 +289,7 @@ class Sandbox:
         self.uid = None            # the worker's own uid when the grader runs as root
         self._since = None         # start time (clock ticks) of the current worker, for the tree sweep
         self._script_dir = None    # a folder the worker may read but not write, holding _worker.py
+        self._view = {}            # root-only folders to open in the worker's mount view (see mountview.py)
         self._output = bytearray()  # the first output_kb of everything the workers printed
         self._stream_total = 0       # bytes printed in all (kept or not), across restarts
         self._lock = threading.Lock()
@@ -391,10 +406,12 @@ class Sandbox:
             if self.mode != "bwrap":
                 privilege.chown_tree(self.workdir, self.uid)
                 os.chmod(self.workdir, 0o700)
-                _check_reachable(self.workdir, sys.executable)
+                _check_reachable(self.workdir, None)
+                self._view = _python_view()  # Python in a root-only folder: opened in the worker's own view
 
     def _preexec(self):
         limits, uid, seccomp, mode = self.limits, self.uid, _SECCOMP, self.mode
+        view, keep_root = self._view, self._script_dir
 
         def apply():  # in the child, before exec
             # NPROC: per uid as root; in bwrap as another user the worker sets it inside its user namespace
@@ -402,6 +419,8 @@ class Sandbox:
             if mode == "bwrap":
                 return
             if uid is not None:
+                if view:
+                    mountview.open_view(view, keep_root)
                 privilege.drop_bounding_set()
                 os.setgroups([])
                 os.setresgid(uid, uid, uid)

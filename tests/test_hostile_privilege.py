@@ -272,9 +272,12 @@ def test_refused_bubblewrap_with_readable_instructor_files_is_caught_by_the_esca
 
 
 @pytest.mark.skipif(not is_root(), reason="needs root")
-def test_root_without_bubblewrap_refuses_a_python_other_users_cannot_reach(tmp_path):
-    """Rather than run the worker as root, the grader stops with one sentence (pyenv under /root, 0700)."""
-    from autograder import sandbox
+def test_root_without_bubblewrap_refuses_a_python_other_users_cannot_reach(tmp_path, monkeypatch):
+    """Rather than run the worker as root, the grader stops with one sentence (pyenv under /root, 0700)
+    where no private mount view can open the way (tests/test_mountview.py: where one can)."""
+    from autograder import mountview, sandbox
+
+    monkeypatch.setattr(mountview, "_AVAILABLE", False)
 
     def check(executable):
         saved = sys.executable
