@@ -144,12 +144,25 @@ def _integer(name, value, low, high):
     return value
 
 
+ALIASES = {"lr": "learning_rate", "rule": "update_rule", "optimizer": "update_rule", "epochs": "num_epochs",
+           "hidden": "hidden_dims", "keep_prob": "dropout_keep_ratio", "p": "dropout_keep_ratio",
+           "dropout": "dropout_keep_ratio", "l2": "reg", "weight_decay": "reg", "schedule": "lr_schedule",
+           "rho": "momentum", "decay": "decay_rate", "eps": "epsilon"}
+
+
 def _unknown_keys(where, keys, allowed):
+    hyper = {k for names in RULES.values() for k in names}
     for key in keys:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" — did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed) or 'none'}"
-            raise CapstoneError(f"{where} has an unknown key {key!r}{hint}")
+        if key in allowed:
+            continue
+        close = [ALIASES[key]] if ALIASES.get(key) in allowed else difflib.get_close_matches(str(key), allowed, n=1)
+        if close:
+            hint = f" — did you mean {close[0]!r}?"
+        elif where == "the config" and key in hyper:
+            hint = f" — {key} is a hyper-parameter of the update rule: put it inside optim_config"
+        else:
+            hint = f"; allowed: {', '.join(allowed) or 'none'}"
+        raise CapstoneError(f"{where} has an unknown key {key!r}{hint}")
 
 
 def _hyper(where, given, allowed):
@@ -183,7 +196,7 @@ def validate_config(config, num_train=1197, input_dim=64, num_classes=10):
     optim_config = _hyper(f"optim_config (for {rule})", out["optim_config"], RULES[rule])
     optim_config.setdefault("learning_rate", DEFAULT_LR.get(rule, 1e-2))
     optim_config["learning_rate"] = _real("optim_config['learning_rate']", optim_config["learning_rate"],
-                                          0, 10, low_open=True)
+                                          0, 1000, low_open=True)
     for key in ("momentum", "decay_rate", "beta1", "beta2"):
         if key in optim_config:
             optim_config[key] = _real(f"optim_config[{key!r}]", optim_config[key], 0, 1, high_open=True)
@@ -355,7 +368,7 @@ def _loss_and_grads(params, X, y, masks, reg, num_layers):
     for i in range(1, L + 1):
         W = params[f"W{i}"]
         loss += 0.5 * reg * float(np.sum(W.astype(np.float64) ** 2))
-        grads[f"W{i}"] = grads[f"W{i}"] + np.float32(reg) * W
+        grads[f"W{i}"] = grads[f"W{i}"] + W.dtype.type(reg) * W
     return loss, grads
 
 
@@ -529,9 +542,11 @@ def diagnose(result):
                                     f"SGD+momentum 1e-2 to 1e-1)"))
     elif len(losses) > 1:
         tail = float(np.mean(losses[-max(len(losses) // 10, 1):]))
-        if tail > 1.5 * losses[0]:
-            found.append((LR_TOO_LARGE, f"the loss grew from {losses[0]:.3f} to {tail:.3f}: the learning rate "
-                                        f"{lr:g} is probably too large for {rule}"))
+        peak = float(np.max(losses))
+        if tail > 1.5 * losses[0] or peak > 5 * losses[0]:
+            found.append((LR_TOO_LARGE, f"the loss jumped from {losses[0]:.3f} to {peak:.3g} (ending at "
+                                        f"{tail:.3f}): a learning rate of {lr:g} is probably orders of magnitude "
+                                        f"too large for {rule}"))
         elif tail > (1 - MIN_LOSS_DROP) * losses[0]:
             found.append((LR_TOO_SMALL, f"the loss barely moved ({losses[0]:.3f} -> {tail:.3f}): a learning rate "
                                         f"of {lr:g} is probably orders of magnitude too small for {rule} "
