@@ -97,18 +97,16 @@ def training_config():
     """
     config = None
     ### BEGIN SOLUTION
-    config = {
-        "update_rule": "adam",                     # adaptive steps: little tuning needed
-        "optim_config": {"learning_rate": 5e-3},
-        "lr_schedule": "cosine_decay",             # large steps first, small ones to settle
-        "schedule_config": {},
-        "hidden_dims": [128],
-        "weight_scale": 5e-2,
-        "dropout_keep_ratio": 0.8,                 # a little dropout and L2 against overfitting
-        "reg": 1e-3,
-        "batch_size": 200,                         # few, larger steps: cheap to train
-        "num_epochs": 25,
-    }
+    config = dict(
+        update_rule="adam",                     # adaptive steps: little tuning needed
+        optim_config=dict(learning_rate=5e-3),
+        lr_schedule="cosine_decay",             # large steps first, small ones to settle
+        hidden_dims=[128],
+        weight_scale=5e-2,
+        dropout_keep_ratio=0.8,                 # a little dropout and L2 against overfitting
+        reg=1e-3,
+        batch_size=200,                         # few, larger steps: cheap to train
+        num_epochs=25)
     ### END SOLUTION
     return config
 
