@@ -38,7 +38,7 @@ def run(ctx, config, **kwargs):
     """:func:`capstone.train` with the student's functions; a CapstoneError becomes a CheckFailure."""
     try:
         return capstone.train(config, functions=ctx.fn, **kwargs)
-    except capstone.CapstoneError as err:
+    except (capstone.CapstoneError, NotImplementedError) as err:  # the message names the function
         raise CheckFailure(str(err)) from None
 
 
