@@ -241,3 +241,9 @@ def test_grader_solution_full_marks_untuned_sgd_with_a_lying_train_clearly_parti
     assert 0.0 < scores["untuned"] <= 0.35, scores
     with open(out / "untuned" / "feedback.md") as fh:
         assert capstone.LR_TOO_SMALL in fh.read()
+
+
+def test_uses_names_the_student_functions_a_config_calls():
+    assert capstone.uses(UNTUNED_SGD) == {"optim.sgd"}
+    assert capstone.uses(capstone.training_config()) == {"optim.adam", "schedules.cosine_decay",
+                                                          "layers.dropout_forward"}
