@@ -13,10 +13,12 @@ import pytest
 from autograder.grade import grade_batch, load_config
 from autograder.mistakes import MISTAKES
 from autograder.plant import copy_solution, mistake_source, plant_function
+from cs231n_lec7 import capstone
 
 # A backward check has to run the student's own forward pass (the cache format is
 # theirs), so a forward mistake may cost points there too. Listed, not hidden.
-DEPENDS_ON = {}
+# The capstone trains with the student's own update rule, schedule and dropout.
+DEPENDS_ON = {"capstone.training_config": capstone.uses(capstone.training_config())}
 
 
 def _slug(m):
