@@ -49,7 +49,7 @@ def accuracy_score(val_acc):
 
 def problems(result):
     """The known mistakes of a run, as one line each ('' when none)."""
-    return "".join(f"\n  - {title}: {why}" for title, why in capstone.diagnose(result))
+    return "".join(f"\n{title}: {why}" for title, why in capstone.diagnose(result))
 
 
 @check(EXERCISE, name="capstone: training_config() is a valid config within the budget")
