@@ -146,19 +146,27 @@ def dropout_p_drops(x, dropout_param):
     return (x * mask).astype(x.dtype), (dropout_param, mask)
 
 
+GRADED_RUN = "capstone: the graded run, validation accuracy"
+
+
 @pytest.mark.parametrize("config, overrides, title", [
-    ({**QUICK, "optim_config": {"learning_rate": 1.0}}, {},
-     capstone.LR_TOO_LARGE),
+    ({**QUICK, "optim_config": {"learning_rate": 1.0}}, {}, capstone.LR_TOO_LARGE),
     ({**QUICK, "optim_config": {"learning_rate": 1e-7}}, {}, capstone.LR_TOO_SMALL),
     ({**QUICK, "dropout_keep_ratio": 0.5}, {"layers.dropout_forward": dropout_on_at_test},
      capstone.DROPOUT_AT_TEST),
     ({**QUICK, "dropout_keep_ratio": 0.8}, {"layers.dropout_forward": dropout_p_drops}, capstone.KEEP_AS_DROP),
 ], ids=["lr-too-large", "lr-too-small", "dropout-at-test", "p-drops"])
-def test_known_mistakes_are_named_by_the_short_run(config, overrides, title):
+def test_known_mistakes_are_named_by_the_graded_run(config, overrides, title):
     ctx = ctx_with(**{checks.EXERCISE: lambda: config}, **overrides)
     with pytest.raises(CheckFailure) as err:
-        REGISTRY["capstone: a short run with your config trains"].func(ctx)
+        REGISTRY[GRADED_RUN].func(ctx)
     assert title in str(err.value), str(err.value)
+    assert 0 <= err.value.score < 1
+    fixed = {**config, "optim_config": QUICK["optim_config"]} if not overrides else config
+    try:  # without the mistake, the same run does not name it
+        REGISTRY[GRADED_RUN].func(ctx_with(**{checks.EXERCISE: lambda: fixed}))
+    except CheckFailure as err_fixed:
+        assert title not in str(err_fixed), str(err_fixed)
 
 
 def test_dropout_left_on_at_test_time_costs_accuracy(data):
@@ -201,7 +209,7 @@ def test_a_rule_not_implemented_yet_is_unfinished_work_not_a_bug(data):
         capstone.train(QUICK, data=data, functions=LocalFunctions(overrides={"optim.adam": not_implemented}))
     ctx = ctx_with(**{checks.EXERCISE: lambda: QUICK, "optim.adam": not_implemented})
     with pytest.raises(CheckFailure, match="not implemented yet"):
-        REGISTRY["capstone: a short run with your config trains"].func(ctx)
+        REGISTRY[GRADED_RUN].func(ctx)
 
 
 def test_time_budget_stops_the_run_with_a_clear_message(data):
@@ -238,7 +246,7 @@ def test_grader_solution_full_marks_untuned_sgd_with_a_lying_train_clearly_parti
         scores[name] = results["score"] / sum(t["max_score"] for t in results["tests"])
         assert all(checks.EXERCISE in t["tags"] for t in results["tests"])
     assert scores["solution"] == pytest.approx(1.0), scores
-    assert 0.0 < scores["untuned"] <= 0.35, scores
+    assert 0.0 < scores["untuned"] <= 0.35, scores  # only the valid config earns (1 of 6 weights)
     with open(out / "untuned" / "feedback.md") as fh:
         assert capstone.LR_TOO_SMALL in fh.read()
 
