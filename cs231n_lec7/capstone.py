@@ -594,10 +594,10 @@ def diagnose(result):
     return found
 
 
-def summary(result, timing=True):
+def summary(result, timing=True, bullet="- "):
     """A few lines on a run: accuracies, updates, time (unless ``timing`` is False), known mistakes."""
     took = f" in {result['seconds']:.2f} s" if timing else ""
     lines = [f"validation accuracy {result['val_acc']:.1%} (train {result['train_acc']:.1%}) after "
              f"{result['updates']} updates{took}"]
-    lines += [f"- {title}: {why}" for title, why in diagnose(result)]
+    lines += [f"{bullet}{title}: {why}" for title, why in diagnose(result)]
     return "\n".join(lines)

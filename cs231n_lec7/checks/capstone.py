@@ -55,7 +55,7 @@ def score_run(result, what):
     score = accuracy_score(result["val_acc"])
     if score < 1.0:
         tiers = ", ".join(f"{floor:.0%}: {share:.0%}" for floor, share in ACCURACY_TIERS)
-        raise CheckFailure(f"{what}: {capstone.summary(result, timing=False)}\n"
+        raise CheckFailure(f"{what}: {capstone.summary(result, timing=False, bullet="")}\n"
                            f"full marks from {TARGET_ACCURACY:.0%} (tiers {tiers})", score=score)
 
 
