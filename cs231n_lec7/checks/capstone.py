@@ -55,7 +55,8 @@ def score_run(result, what):
     score = accuracy_score(result["val_acc"])
     if score < 1.0:
         tiers = ", ".join(f"{floor:.0%}: {share:.0%}" for floor, share in ACCURACY_TIERS)
-        raise CheckFailure(f"{what}: {capstone.summary(result, timing=False, bullet="")}\n"
+        lines = capstone.summary(result, timing=False, bullet="")
+        raise CheckFailure(f"{what}: {lines}\n"
                            f"full marks from {TARGET_ACCURACY:.0%} (tiers {tiers})", score=score)
 
 
