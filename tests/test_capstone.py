@@ -255,3 +255,15 @@ def test_uses_names_the_student_functions_a_config_calls():
     assert capstone.uses(UNTUNED_SGD) == {"optim.sgd"}
     assert capstone.uses(capstone.training_config()) == {"optim.adam", "schedules.cosine_decay",
                                                           "layers.dropout_forward"}
+
+
+def test_the_graders_own_errors_pass_through_untouched(data):
+    """A worker timeout or death is the grader's business (restart, one message), not a student error."""
+    class WorkerTimeout(Exception):
+        pass
+
+    def hangs(*args):
+        raise WorkerTimeout()
+
+    with pytest.raises(WorkerTimeout):
+        capstone.train(QUICK, data=data, functions=LocalFunctions(overrides={"optim.adam": hangs}))
