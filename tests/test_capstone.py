@@ -267,3 +267,26 @@ def test_the_graders_own_errors_pass_through_untouched(data):
 
     with pytest.raises(WorkerTimeout):
         capstone.train(QUICK, data=data, functions=LocalFunctions(overrides={"optim.adam": hangs}))
+
+
+def test_the_hidden_check_scores_the_graded_model_without_retraining():
+    """The hidden check evaluates the model of the visible graded run on the test split (kept per ctx.fn)."""
+    import autograder.hidden.capstone  # noqa: F401  (registers the hidden check)
+
+    calls = []
+
+    def counting_adam(w, dw, config=None):
+        calls.append(1)
+        return capstone_optim_adam(w, dw, config)
+
+    from cs231n_lec7.optim import adam as capstone_optim_adam
+
+    hidden = next(c for c in REGISTRY.values() if c.hidden and c.exercises[0] == checks.EXERCISE)
+    ctx = ctx_with(**{checks.EXERCISE: capstone.training_config, "optim.adam": counting_adam})
+    REGISTRY[GRADED_RUN].func(ctx)
+    trained = len(calls)
+    assert trained == 4 * capstone.num_updates(capstone.validate_config(capstone.training_config()))
+    hidden.func(ctx)  # passes: the solution's test accuracy is in the top tier
+    assert len(calls) == trained, "the hidden check retrained instead of scoring the graded model"
+    hidden.func(ctx_with(**{checks.EXERCISE: capstone.training_config, "optim.adam": counting_adam}))
+    assert len(calls) == 2 * trained, "another submission's functions must not reuse the cached model"

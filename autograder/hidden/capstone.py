@@ -1,10 +1,11 @@
-"""Hidden capstone check: the student's config retrained from a seed drawn from the grade seed.
+"""Hidden capstone check: the graded model on the held-out test split.
 
 The judge runs the instructor's training loop, forward and backward passes and
 accuracy on its own copy of the data; the student's code (in the worker) only
 updates parameter arrays, computes learning rates and draws dropout masks (see
-``cs231n_lec7/capstone.py``). A config that reaches the target only for the
-visible run's seed earns less here.
+``cs231n_lec7/capstone.py``). The model trained by the visible graded run (kept,
+not retrained) is scored on the 300 test images, which the student's choices
+were never tuned on; its tiers are the validation tiers.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 
 from cs231n_lec7 import capstone
 from cs231n_lec7.checks import capstone as visible
-from cs231n_lec7.checks.core import check, load_arrays
+from cs231n_lec7.checks.core import CheckFailure, check, load_arrays
 
 STORED_SPLIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "references",
                             "capstone.npz")
@@ -26,15 +27,24 @@ def make_references(ref):
 
 # Read the split (and import what training needs) when the grader loads its checks, before any
 # submission's clock starts: the per-exercise time limit then measures training alone.
-capstone.graded_data(load_arrays(STORED_SPLIT) if os.path.exists(STORED_SPLIT) else None)
+_stored = load_arrays(STORED_SPLIT) if os.path.exists(STORED_SPLIT) else {}
+capstone.graded_data(_stored if set(capstone.GRADED_KEYS) <= set(_stored) else None)
 try:
     import threadpoolctl  # noqa: F401
 except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
     pass
 
 
-@check(visible.EXERCISE, name="capstone: the same config from a fresh seed", hidden=True, weight=2.0)
+@check(visible.EXERCISE, name="capstone: your graded model on the held-out test images", hidden=True,
+       weight=2.0)
 def _(ctx):
     config = visible.student_config(ctx)
-    seed = int(ctx.rng.integers(1, 2**31 - 1))
-    visible.score_run(visible.run(ctx, config, seed=seed), f"a run from seed {seed}")
+    graded = visible.graded_run(ctx, config)
+    data = capstone.graded_data()
+    test = capstone.evaluate(graded["params"], data["X_test"], data["y_test"],
+                             graded["config"]["dropout_keep_ratio"], ctx.fn)
+    score = visible.accuracy_score(test["acc"])
+    if score < 1.0:
+        raise CheckFailure(f"test accuracy {test['acc']:.1%} on {len(data['y_test'])} held-out images "
+                           f"(validation {graded['val_acc']:.1%}); full marks from {visible.TARGET_ACCURACY:.0%}",
+                           score=score)

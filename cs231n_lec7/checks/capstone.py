@@ -9,14 +9,17 @@
   magnitude off, dropout left on at test time, p used as the drop probability).
   It is the very run of the notebook's ``capstone.train(training_config())``.
 
-A hidden check retrains the same config from a seed drawn at grading time: a
-config that only works for one lucky seed earns less there.
+A hidden check scores the same trained model on the 300 held-out test images,
+which nothing else uses: the honest number at the end, as the lecture
+recommends (a config tuned to the validation images alone earns less there).
 
 Why the whole run and not a short one: a few updates cannot tell a slow start
 (small initial weights, large batches) from a learning rate that is far too
 small, and the whole run costs at most ``capstone.MAX_UPDATES`` updates.
 """
 from __future__ import annotations
+
+import copy
 
 from .. import capstone
 from .core import CheckFailure, check
@@ -45,6 +48,30 @@ def run(ctx, config, **kwargs):
         raise CheckFailure(str(err)) from None
 
 
+_LAST_RUN = []  # [(functions, config, result or CheckFailure)]: the graded run, for the hidden check
+
+
+def graded_run(ctx, config):
+    """The graded run of ``config`` (seed GRADED_SEED) with ``ctx.fn``, trained once per submission.
+
+    The hidden check evaluates the model this run trained; the run is kept with the very
+    ``ctx.fn`` object (held, so no later object can take its identity) and a copy of the config.
+    """
+    for functions, cached_config, outcome in _LAST_RUN:
+        if functions is ctx.fn and cached_config == config:
+            if isinstance(outcome, CheckFailure):
+                raise outcome
+            return outcome
+    try:
+        outcome = run(ctx, config, seed=capstone.GRADED_SEED)
+    except CheckFailure as err:
+        outcome = err
+    _LAST_RUN[:] = [(ctx.fn, copy.deepcopy(config), outcome)]
+    if isinstance(outcome, CheckFailure):
+        raise outcome
+    return outcome
+
+
 def accuracy_score(val_acc):
     """The share of points a validation accuracy earns (ACCURACY_TIERS)."""
     return next((share for floor, share in ACCURACY_TIERS if val_acc >= floor), 0.0)
@@ -68,4 +95,4 @@ def _(ctx):
 @check(EXERCISE, name="capstone: the graded run, validation accuracy", weight=3.0)
 def _(ctx):
     config = student_config(ctx)
-    score_run(run(ctx, config, seed=capstone.GRADED_SEED), "the graded run")
+    score_run(graded_run(ctx, config), "the graded run")
