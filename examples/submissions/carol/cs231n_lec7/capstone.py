@@ -276,15 +276,21 @@ def num_updates(config, num_train=1197):
 # Training with the student's functions (given)
 # ----------------------------------------------------------------------------
 _GRADED_DATA = {}
+GRADED_KEYS = ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")
 
 
-def graded_data():
-    """The digits split of the graded run (read once per process; the arrays are read-only)."""
+def graded_data(stored=None):
+    """The digits split of the graded run, read once per process (the arrays are read-only).
+
+    ``stored``: the same arrays read from a file (the grader's copy, equal to a live
+    ``get_digits_data(seed=SPLIT_SEED)`` as its tests check), to skip importing scikit-learn.
+    """
     if not _GRADED_DATA:
-        data = get_digits_data(seed=SPLIT_SEED)
-        for key in ("X_train", "y_train", "X_val", "y_val"):
-            data[key].setflags(write=False)
-            _GRADED_DATA[key] = data[key]
+        data = stored if stored is not None else get_digits_data(seed=SPLIT_SEED)
+        for key in GRADED_KEYS:
+            array = np.array(data[key])
+            array.setflags(write=False)
+            _GRADED_DATA[key] = array
     return dict(_GRADED_DATA)
 
 
@@ -406,6 +412,34 @@ def _hidden_then_scores(params, X, num_layers, test_dropout=None):
     return affine_forward(h, params[f"W{L}"], params[f"b{L}"])[0]
 
 
+def evaluate(params, X, y, keep, functions=None):
+    """Accuracy of a trained net on (X, y), the student's dropout in test mode after each hidden layer.
+
+    Returns a dict: acc; acc_identity (test-time dropout as the identity, computed here);
+    test_mode_changes (True when the student's test-mode dropout changed the activations).
+    """
+    student = functions if isinstance(functions, _Student) else _Student(functions)
+    X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+    num_layers = sum(1 for name in params if name.startswith("W"))
+    changed = False
+
+    def student_test_dropout(i, h):
+        nonlocal changed
+        [result] = student.many("layers.dropout_forward", [(h, {"mode": "test", "p": keep})],
+                                "applying dropout in test mode")
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise CapstoneError("layers.dropout_forward must return a pair (out, cache)")
+        out = np.asarray(_array("layers.dropout_forward", "applying dropout in test mode", result[0], h.shape),
+                         dtype=np.float32)
+        changed = changed or not np.allclose(out, h, rtol=1e-5, atol=1e-6)
+        return out
+
+    with np.errstate(all="ignore"):
+        identity = _accuracy(_hidden_then_scores(params, X, num_layers), y)
+        acc = identity if keep >= 1 else _accuracy(_hidden_then_scores(params, X, num_layers, student_test_dropout), y)
+    return {"acc": acc, "acc_identity": identity, "test_mode_changes": changed}
+
+
 def _accuracy(scores, y):
     with np.errstate(invalid="ignore"):
         return float(np.mean(np.argmax(np.nan_to_num(scores, nan=-np.inf), axis=1) == y))
@@ -430,7 +464,7 @@ def train(config, functions=None, seed=GRADED_SEED, data=None, num_epochs=None,
       CIFAR-10 extension; the grader always enforces it).
 
     Returns a dict: config (validated), val_acc, train_acc, loss_history,
-    lr_history, updates, seconds, diverged_at (first update whose loss or
+    lr_history, updates, seconds, params (the final weights), diverged_at (first update whose loss or
     weights were not finite, else None), kept_fraction (share of units your
     dropout kept in training, None without dropout), test_mode_changes (True
     when your dropout changed activations in test mode), val_acc_identity
@@ -517,32 +551,15 @@ def _train(config, functions, seed, data, num_epochs, time_budget_s, progress, e
     if bar is not None:
         bar.close()
 
-    test_mode_changes = False
-    if keep < 1 and diverged_at is None:
-        def student_test_dropout(i, h):
-            nonlocal test_mode_changes
-            [result] = student.many("layers.dropout_forward", [(h, {"mode": "test", "p": keep})],
-                                    "applying dropout in test mode")
-            if not isinstance(result, tuple) or len(result) != 2:
-                raise CapstoneError("layers.dropout_forward must return a pair (out, cache)")
-            out = np.asarray(_array("layers.dropout_forward", "applying dropout in test mode", result[0],
-                                    h.shape), dtype=np.float32)
-            if not np.allclose(out, h, rtol=1e-5, atol=1e-6):
-                test_mode_changes = True
-            return out
-
-        val_scores = _hidden_then_scores(params, X_val, L, student_test_dropout)
-    else:
-        val_scores = _hidden_then_scores(params, X_val, L)
+    val = evaluate(params, X_val, y_val, keep if diverged_at is None else 1.0, student)
     with np.errstate(all="ignore"):
-        val_identity = _accuracy(_hidden_then_scores(params, X_val, L), y_val)
         train_acc = _accuracy(_hidden_then_scores(params, X, L), y)
     return {
-        "config": config, "val_acc": _accuracy(val_scores, y_val), "train_acc": train_acc,
-        "val_acc_identity": val_identity, "loss_history": np.asarray(losses, dtype=np.float64),
+        "config": config, "val_acc": val["acc"], "train_acc": train_acc,
+        "val_acc_identity": val["acc_identity"], "loss_history": np.asarray(losses, dtype=np.float64),
         "lr_history": lrs[:len(losses)], "updates": len(losses), "planned_updates": steps,
-        "seconds": time.perf_counter() - started, "diverged_at": diverged_at,
-        "kept_fraction": float(np.mean(kept)) if kept else None, "test_mode_changes": test_mode_changes,
+        "seconds": time.perf_counter() - started, "diverged_at": diverged_at, "params": params,
+        "kept_fraction": float(np.mean(kept)) if kept else None, "test_mode_changes": val["test_mode_changes"],
     }
 
 
@@ -592,10 +609,10 @@ def diagnose(result):
     return found
 
 
-def summary(result, timing=True):
+def summary(result, timing=True, bullet="- "):
     """A few lines on a run: accuracies, updates, time (unless ``timing`` is False), known mistakes."""
     took = f" in {result['seconds']:.2f} s" if timing else ""
     lines = [f"validation accuracy {result['val_acc']:.1%} (train {result['train_acc']:.1%}) after "
              f"{result['updates']} updates{took}"]
-    lines += [f"- {title}: {why}" for title, why in diagnose(result)]
+    lines += [f"{bullet}{title}: {why}" for title, why in diagnose(result)]
     return "\n".join(lines)
