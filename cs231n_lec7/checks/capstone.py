@@ -7,7 +7,8 @@
   validation accuracy earns a share of the points by :data:`ACCURACY_TIERS`, and
   the message names the known mistakes the run shows (a learning rate orders of
   magnitude off, dropout left on at test time, p used as the drop probability).
-  It is the very run of the notebook's ``capstone.train(training_config())``.
+  It is the very run of the notebook's ``capstone.train(training_config())``;
+- the same run shows none of those known mistakes (a good accuracy can hide one).
 
 A hidden check scores the same trained model on the 300 held-out test images,
 which nothing else uses: the honest number at the end, as the lecture
@@ -77,6 +78,11 @@ def accuracy_score(val_acc):
     return next((share for floor, share in ACCURACY_TIERS if val_acc >= floor), 0.0)
 
 
+def problems(result):
+    """The known mistakes of a run, one line each ('' when none)."""
+    return "".join(f"\n{title}: {why}" for title, why in capstone.diagnose(result))
+
+
 def score_run(result, what):
     """Pass in the top tier; otherwise fail with the tier's share, the accuracy and the named mistakes."""
     score = accuracy_score(result["val_acc"])
@@ -96,3 +102,11 @@ def _(ctx):
 def _(ctx):
     config = student_config(ctx)
     score_run(graded_run(ctx, config), "the graded run")
+
+
+@check(EXERCISE, name="capstone: the graded run shows no known mistake")
+def _(ctx):
+    """A good accuracy can hide a piece that misbehaves (dropout keeping the wrong share, ...): name it."""
+    result = graded_run(ctx, student_config(ctx))
+    if capstone.diagnose(result):
+        raise CheckFailure("the graded run shows:" + problems(result))
