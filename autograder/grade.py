@@ -340,7 +340,7 @@ def run_checks(sandbox, config, seed, ref=None):
             checks = [c for c in checks if c.hidden == hidden]
             if checks:
                 _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped,
-                              results[exercise])
+                              results[exercise], config["exercises"][exercise].get("needs", ()))
     outcomes, diagnoses = [], {}
     for exercise, mine in results.items():
         _gate_hard_coded(mine, exercise)
@@ -373,16 +373,21 @@ def _diagnose(sandbox, fn, ref, exercise, timeout):
     return found
 
 
-def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes):
-    """Run ``checks`` of one exercise, appending to ``outcomes``; record a stop in ``stopped``."""
-    module = exercise.rpartition(".")[0]
-    if module not in import_errors:
-        import_errors[module] = _import_module(sandbox, module, timeout)
-    if import_errors[module]:
-        stopped[exercise] = import_errors[module]  # nothing to diagnose either
-        for c in checks:
-            outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
-        return
+def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes,
+                  needs=()):
+    """Run ``checks`` of one exercise, appending to ``outcomes``; record a stop in ``stopped``.
+
+    ``needs``: other modules the exercise's checks call (config.toml); one that cannot be imported
+    stops the exercise too, without a second timeout.
+    """
+    for module in (exercise.rpartition(".")[0], *needs):
+        if module not in import_errors:
+            import_errors[module] = _import_module(sandbox, module, timeout)
+        if import_errors[module]:
+            stopped[exercise] = import_errors[module]  # nothing to diagnose either
+            for c in checks:
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
+            return
     fn.deadline = time.monotonic() + timeout
     for c in checks:
         s = check_seed(seed, c.name)

@@ -548,3 +548,81 @@ def test_an_oversized_zip_is_told_what_to_leave_out(tmp_path):
     row, = grade_batch([str(tmp_path / "everything.zip")], str(tmp_path / "out"), config=config, progress=False)
     assert "more than the 2 MB limit" in row["problem"], row
     assert ".venv" in row["problem"] and "pack.py" in row["problem"], row["problem"]
+
+
+# ------------------------------------------------------------------ stubs state the contract, notebooks the math
+MATH_BEGIN, MATH_END = ".. math-begin", ".. math-end"
+
+
+def source_equations():
+    """{whitespace-free equation line: 'file:line'} inside the source's math blocks (own scan)."""
+    found = {}
+    for dirpath, _, files in os.walk(PACKAGE):
+        for fname in files:
+            if not fname.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, fname)
+            inside = False
+            for i, line in enumerate(open(path).read().splitlines(), 1):
+                if line.strip() == MATH_BEGIN:
+                    inside = True
+                elif line.strip() == MATH_END:
+                    inside = False
+                elif inside and len("".join(line.split())) > 4:
+                    found.setdefault("".join(line.split()), f"{os.path.relpath(path, ROOT)}:{i}")
+    return found
+
+
+MATH_EXERCISES = ["optim.sgd_momentum", "optim.nesterov_momentum", "optim.adagrad", "optim.rmsprop", "optim.adam",
+                  "layers.dropout_forward", "layers.dropout_backward", "schedules.step_decay",
+                  "schedules.exponential_decay", "schedules.inverse_time_decay", "second_order.newton_step",
+                  "second_order.lbfgs_two_loop", "averaging.ema_update", "averaging.average_predictions"]
+
+
+def test_no_stripped_equation_leaks_and_the_contract_stays(release):
+    """The update equations leave the released package (anywhere in it, quoted or not); each stripped
+    docstring points at its notebook section and keeps the contract (config keys, state, conventions)."""
+    equations = source_equations()
+    assert "w<-w+v" in equations and "t<-t+1(incrementBEFOREuse:firststept=1)" in equations, \
+        "the optimizer docstrings carry math blocks"
+    leaks = []
+    for f in released_files(release):
+        if not (f.startswith("cs231n_lec7") and f.endswith(".py")):
+            continue
+        for i, line in enumerate(open(os.path.join(release, f), encoding="utf-8").read().splitlines(), 1):
+            key = "".join(line.split())
+            if MATH_BEGIN in line or MATH_END in line:
+                leaks.append(f"{f}:{i}: math marker")
+            leaks += [f"{f}:{i}: {line.strip()!r} (from {where})" for eq, where in equations.items() if eq in key]
+    assert not leaks, "\n".join(leaks)
+    for exercise in MATH_EXERCISES:
+        module, _, func = exercise.rpartition(".")
+        tree = ast.parse(open(os.path.join(release, "cs231n_lec7", f"{module}.py")).read())
+        doc = ast.get_docstring(next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func))
+        spec = EXERCISES[exercise]
+        assert f'notebook {spec["notebook"]}, section "{spec["section"]}"' in doc, (exercise, doc)
+    optim = open(os.path.join(release, "cs231n_lec7", "optim.py")).read()
+    for contract in ("t = 1", "- velocity: State", "- cache: State", "- t: State, the step counter (starts at 0)",
+                     "epsilon is always added *outside* the square root"):
+        assert contract in optim, f"the released optim.py lost the contract line {contract!r}"
+
+
+@pytest.mark.parametrize("target", ["cs231n_lec7/plotting.py", "cs231n_lec7/checks/optim.py"])
+def test_refuses_a_leaked_equation_and_names_the_file(source_copy, tmp_path, target):
+    """An equation quoted outside its math block (a hint, a comment) is refused by the release builder."""
+    with open(source_copy / target, "a") as fh:
+        fh.write('\n\nREMINDER = "Adam: m  <- beta1 * m + (1 - beta1) * dw, then correct the bias"\n')
+    with pytest.raises(ReleaseError) as err:
+        build(source_copy, tmp_path / "out")
+    assert target in str(err.value) and "equation from cs231n_lec7" in str(err.value), str(err.value)
+
+
+def test_refuses_an_unclosed_math_block_or_one_outside_an_exercise(source_copy, tmp_path):
+    path = source_copy / "cs231n_lec7" / "optim.py"
+    delete_line(path, marker_line(path, MATH_END, 1))
+    with pytest.raises(ReleaseError, match=r"optim\.py:\d+: \.\. math-begin"):
+        build(source_copy, tmp_path / "out")
+    shutil.copyfile(os.path.join(PACKAGE, "optim.py"), path)
+    edit(source_copy / "cs231n_lec7" / "plotting.py", '"""', f'"""\n{MATH_BEGIN}\nx = 1\n{MATH_END}\n')
+    with pytest.raises(ReleaseError, match="outside the docstring of an exercise"):
+        build(source_copy, tmp_path / "out2")
