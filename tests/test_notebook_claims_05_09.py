@@ -1,4 +1,4 @@
-"""The claim checks of notebooks 05, 06 and 08 reject a world in which the claim is false.
+"""The claim checks of notebooks 05, 06 and 09 reject a world in which the claim is false.
 
 Each notebook asserts the numbers and comparisons its text states ("claim '...' broke"). Running the
 source notebooks (tests/test_notebooks.py) shows that the claims hold; here a wrong ingredient is
@@ -7,7 +7,7 @@ that cell must fail naming the claim:
 
 - 05: L-BFGS with a line search that checks sufficient decrease only (the curvature condition gone);
 - 06: an "ensemble" whose accuracy is its first member's instead of the average's;
-- 08: a "pretrained" network that is only randomly initialised.
+- 09: a "pretrained" network that is only randomly initialised.
 """
 from __future__ import annotations
 
