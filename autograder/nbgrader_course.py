@@ -214,7 +214,7 @@ class OverwriteCells(_NbgraderOverwriteCells):
     region for the release, so every check cell a student left untouched differs
     from the stored one by exactly that region: ``nbgrader autograde`` warned
     "Attribute 'checksum' for cell check_... has changed!" for each of them (24 per
-    student with the eight notebooks), then put the stored source back. Here a cell
+    student with all the notebooks), then put the stored source back. Here a cell
     whose source is the stored source minus its hidden tests -- the released cell --
     gets the stored source back silently; any other change to a locked cell is still
     reported and overwritten by nbgrader as before.

@@ -92,7 +92,7 @@ def horizontal_flip(images, rng, p=0.5):
     rng = np.random.default_rng(rng)
     batch, was_single = _as_batch(images)
     # TODO: your code here (augmentation.horizontal_flip)
-    raise NotImplementedError("augmentation.horizontal_flip: not implemented yet — write it here, see notebook 07_regularization, section \"Data augmentation\"")
+    raise NotImplementedError("augmentation.horizontal_flip: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"Data augmentation\"")
     return _restore(np.array(flipped_batch, dtype=batch.dtype), was_single)
 
 
@@ -126,7 +126,7 @@ def random_crop(images, size, rng, scale=(1.0, 1.0)):
     N, H, W, C = batch.shape
     crops = np.empty((N, out_h, out_w, C), dtype=batch.dtype)
     # TODO: your code here (augmentation.random_crop)
-    raise NotImplementedError("augmentation.random_crop: not implemented yet — write it here, see notebook 07_regularization, section \"Data augmentation\"")
+    raise NotImplementedError("augmentation.random_crop: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"Data augmentation\"")
     return _restore(crops, was_single)
 
 
@@ -162,7 +162,7 @@ def color_jitter(images, rng, brightness=0.0, contrast=0.0, saturation=0.0):
     if batch.shape[-1] not in (1, 3):
         raise ValueError(f"color_jitter needs C = 1 or 3 channels, got {batch.shape[-1]}")
     # TODO: your code here (augmentation.color_jitter)
-    raise NotImplementedError("augmentation.color_jitter: not implemented yet — write it here, see notebook 07_regularization, section \"Data augmentation\"")
+    raise NotImplementedError("augmentation.color_jitter: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"Data augmentation\"")
     return _restore(jittered, was_single)
 
 

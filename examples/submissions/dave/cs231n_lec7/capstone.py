@@ -97,7 +97,7 @@ def training_config():
     """
     config = None
     # TODO: your code here (capstone.training_config)
-    raise NotImplementedError("capstone.training_config: not implemented yet — write it here, see notebook 09_capstone, section \"Your training config\"")
+    raise NotImplementedError("capstone.training_config: not implemented yet — write it here, see notebook 10_capstone, section \"Your training config\"")
     return config
 
 

@@ -115,7 +115,7 @@ def dropconnect_forward(x, w, b, param):
         raise ValueError(f"p is the probability of keeping a weight and must be in (0, 1], got {p}")
     rng = np.random.default_rng(param.get("seed"))
     # TODO: your code here (regularization.dropconnect_forward)
-    raise NotImplementedError("regularization.dropconnect_forward: not implemented yet — write it here, see notebook 07_regularization, section \"DropConnect\"")
+    raise NotImplementedError("regularization.dropconnect_forward: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"DropConnect\"")
     return out.astype(x.dtype, copy=False), cache
 
 
@@ -134,7 +134,7 @@ def dropconnect_backward(dout, cache):
     Returns a tuple (dx, dw, db) shaped like x, w, b.
     """
     # TODO: your code here (regularization.dropconnect_backward)
-    raise NotImplementedError("regularization.dropconnect_backward: not implemented yet — write it here, see notebook 07_regularization, section \"DropConnect\"")
+    raise NotImplementedError("regularization.dropconnect_backward: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"DropConnect\"")
     return dx_dc, dw_dc, db_dc
 
 
@@ -177,7 +177,7 @@ def stochastic_depth_forward(x, f, param):
         raise ValueError(f"x and f must have the same shape, got {np.shape(x)} and {np.shape(f)}")
     rng = np.random.default_rng(param.get("seed"))
     # TODO: your code here (regularization.stochastic_depth_forward)
-    raise NotImplementedError("regularization.stochastic_depth_forward: not implemented yet — write it here, see notebook 07_regularization, section \"Stochastic depth\"")
+    raise NotImplementedError("regularization.stochastic_depth_forward: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"Stochastic depth\"")
     return y.astype(x.dtype, copy=False), cache
 
 
@@ -196,7 +196,7 @@ def stochastic_depth_backward(dout, cache):
     Returns a tuple (dx_skip, df), both shaped like dout.
     """
     # TODO: your code here (regularization.stochastic_depth_backward)
-    raise NotImplementedError("regularization.stochastic_depth_backward: not implemented yet — write it here, see notebook 07_regularization, section \"Stochastic depth\"")
+    raise NotImplementedError("regularization.stochastic_depth_backward: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"Stochastic depth\"")
     return dx_skip, df
 
 

@@ -1,4 +1,4 @@
-"""The claim checks of notebooks 05, 06 and 08 reject a world in which the claim is false.
+"""The claim checks of notebooks 05, 06 and 09 reject a world in which the claim is false.
 
 Each notebook asserts the numbers and comparisons its text states ("claim '...' broke"). Running the
 source notebooks (tests/test_notebooks.py) shows that the claims hold; here a wrong ingredient is
@@ -7,7 +7,7 @@ that cell must fail naming the claim:
 
 - 05: L-BFGS with a line search that checks sufficient decrease only (the curvature condition gone);
 - 06: an "ensemble" whose accuracy is its first member's instead of the average's;
-- 08: a "pretrained" network that is only randomly initialised.
+- 09: a "pretrained" network that is only randomly initialised.
 """
 from __future__ import annotations
 
@@ -59,10 +59,10 @@ def test_06_first_member_instead_of_the_average_breaks_the_ensemble_claim():
     assert "claim 'the ensemble beats its average member in every trial' broke" in errors["measure_gain"]
 
 
-def test_08_random_backbone_breaks_the_frozen_features_claim():
+def test_09_random_backbone_breaks_the_frozen_features_claim():
     plant = ("from cs231n_lec7.fc_net import FullyConnectedNet\n"
              "transfer.load_pretrained = lambda name='digits_mlp', **kw: FullyConnectedNet(\n"
              "    [128, 64], input_dim=64, num_classes=10, weight_scale=0.1, dtype=np.float32, seed=0)")
-    errors = run_planted("08_transfer_learning.ipynb", plant, "freeze_small")
+    errors = run_planted("09_transfer_learning.ipynb", plant, "freeze_small")
     assert list(errors) == ["freeze_small"], errors
     assert "claim 'frozen features beat training from scratch by 10+ points on 20 images' broke" in errors["freeze_small"]

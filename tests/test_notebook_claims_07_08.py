@@ -1,0 +1,97 @@
+"""The claim checks of notebooks 07 and 08 reject a world in which the claim is false.
+
+Each demonstration cell asserts what its text states ("claim: ..."). Running the source notebooks
+(tests/test_notebooks.py) shows that the claims hold; here a notebook is cut down to its setup,
+knobs and helpers plus the cells of one claim, a wrong ingredient is planted right after the knobs,
+and the claim's cell must fail naming the claim:
+
+- 07: batch norm that always uses its running averages (no batch noise in training);
+- 08: augmentations that do nothing; DropConnect and stochastic depth whose test mode forgets the
+  expectation (no scaling by p).
+
+The same cut-down notebooks without a plant run clean: the failures are the plants' doing.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import nbformat
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from render_walkthrough import run_notebook  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+PREAMBLE = ("setup", "knobs", "helpers")
+
+BN_WITHOUT_BATCH_NOISE = """\
+_batchnorm_forward = layers.batchnorm_forward
+def _running_averages_only(x, gamma, beta, bn_param):
+    return _batchnorm_forward(x, gamma, beta, {**bn_param, "mode": "test"})
+layers.batchnorm_forward = _running_averages_only
+"""
+AUGMENTATION_DOES_NOTHING = "augmentation.augment_batch = lambda X, rng, **kwargs: X.copy()"
+DROPCONNECT_UNSCALED_TEST = """\
+_dropconnect_forward = regularization.dropconnect_forward
+def _dropconnect_times_p(x, w, b, param):
+    out, cache = _dropconnect_forward(x, w, b, param)
+    return (out - b) * param["p"] + b if param["mode"] == "test" else out, cache
+regularization.dropconnect_forward = _dropconnect_times_p
+"""
+STOCHASTIC_DEPTH_UNSCALED_TEST = """\
+_stochastic_depth_forward = regularization.stochastic_depth_forward
+def _full_branch_at_test(x, f, param):
+    if param["mode"] == "test":
+        return x + f, None
+    return _stochastic_depth_forward(x, f, param)
+regularization.stochastic_depth_forward = _full_branch_at_test
+"""
+
+
+def run_claims(name, plant, claim_cells):
+    """Run notebooks/<name>: its setup, knobs, ``plant``, helpers and the cells ``claim_cells`` (grade_ids);
+    return {grade_id: 'ename: evalue'} of the cells that raised."""
+    nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    missing = [g for g in (*PREAMBLE, *claim_cells) if g not in by_id]
+    assert not missing, f"{name} has no cells {missing}"
+    planted = nbformat.v4.new_code_cell(plant)
+    planted.metadata["nbgrader"] = {"grade_id": "planted"}
+    nb.cells = [by_id["setup"], by_id["knobs"], planted, by_id["helpers"], *(by_id[g] for g in claim_cells)]
+    executed, _ = run_notebook(nb, allow_errors=True, timeout=120)
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): f"{o.ename}: {o.evalue}"
+            for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.output_type == "error"}
+
+
+def test_07_batch_norm_without_batch_noise_breaks_the_scatter_claim():
+    errors = run_claims("07_regularization.ipynb", BN_WITHOUT_BATCH_NOISE, ["batchnorm_noise"])
+    assert errors == {"batchnorm_noise": "AssertionError: claim: in train mode the same image's scores scatter "
+                                         "with the batch"}, errors
+
+
+def test_07_unplanted_batch_norm_cell_is_clean():
+    assert run_claims("07_regularization.ipynb", "pass", ["batchnorm_noise"]) == {}
+
+
+def test_08_augmentation_that_does_nothing_breaks_the_shift_claim():
+    errors = run_claims("08_augmentation_and_noise.ipynb", AUGMENTATION_DOES_NOTHING, ["aug_training"])
+    assert errors == {"aug_training": "AssertionError: claim: one-pixel shifts hurt badly (val and train "
+                                      "accuracy about 0.80)"}, errors
+
+
+@pytest.mark.parametrize("plant, cell, claim", [
+    (DROPCONNECT_UNSCALED_TEST, "dropconnect_gradcheck", "claim: in expectation train mode = test mode"),
+    (STOCHASTIC_DEPTH_UNSCALED_TEST, "sd_demo", "claim: the test output is close to the mean train output, not equal"),
+], ids=["dropconnect", "stochastic_depth"])
+def test_08_test_mode_without_the_expectation_breaks_the_claim(plant, cell, claim):
+    errors = run_claims("08_augmentation_and_noise.ipynb", plant, [cell])
+    assert errors == {cell: f"AssertionError: {claim}"}, errors
+
+
+def test_08_unplanted_claim_cells_are_clean():
+    cells = ["aug_training", "dropconnect_gradcheck", "sd_demo"]
+    assert run_claims("08_augmentation_and_noise.ipynb", "pass", cells) == {}
