@@ -5,9 +5,14 @@ Lay the course out first, then run nbgrader from this folder or from the course 
     python -m autograder.nbgrader_course build _build/nbgrader   # source/lec7/ from the one source tree
     nbgrader generate_assignment lec7                             # release/lec7/: what students get
     # students' work goes to submitted/<student_id>/lec7/ (nbgrader collect, or by hand)
-    nbgrader autograde lec7
+    nbgrader autograde lec7                                       # runs student code: use a throwaway machine
+    python -m autograder.nbgrader_course grade-packages _build/nbgrader   # package scores from the sandbox
     nbgrader generate_feedback lec7                               # hidden tests stripped, see below
     nbgrader export                                               # grades.csv
+
+The check cells' scores from ``autograde`` come from the student's own kernel, where the
+student's package can patch the checks; ``grade-packages`` replaces them in the gradebook with
+the sandboxed grader's (see ``autograder/nbgrader_course.py``).
 
 Which folder is the course: the folder of this file when it holds ``source/`` (the
 copy that ``build`` writes into the course folder), else ``$LEC7_COURSE_DIR``, else
@@ -46,6 +51,18 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # -- autograding --------------------------------------------------------------
+# nbgrader's sanitizing steps, with its OverwriteCells replaced by ours: nbgrader's warns
+# "Attribute 'checksum' for cell ... has changed!" for every check cell with hidden tests
+# even when the student did not touch it (the stored checksum includes the hidden tests,
+# the released cell does not). Ours is silent for exactly that difference and still warns
+# about (and undoes) any other change to a locked cell.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.nbgrader_course.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Seconds per cell. Every notebook runs in well under a minute in total; a cell that
 # takes two minutes is an infinite loop.
 c.Execute.timeout = 120

@@ -1,11 +1,28 @@
-"""Command line: ``python -m autograder {release,grade,report,references,gradescope} ...``."""
+"""Command line of the cs231n-lec7 grader.
+
+  python -m autograder release OUT               the student release (stubs, no solutions)
+  python -m autograder grade SUB... --out DIR    grade submissions (folders or .zip) in the sandbox
+  python -m autograder report GRADES_DIR         class report of a graded batch (report.html, report.json)
+  python -m autograder references                regenerate the stored reference values
+  python -m autograder gradescope ZIP            the same grader as a Gradescope autograder
+  python -m autograder pack [FOLDER]             zip a student's cs231n_lec7/ and notebooks/ only
+"""
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+EPILOG = """\
+nbgrader (notebooks and short answers):
+  python -m autograder.nbgrader_course build COURSE_DIR          lay out the course
+  python -m autograder.nbgrader_course grade-packages COURSE_DIR  run after "nbgrader autograde lec7":
+      grades each submitted package in the sandbox and writes those scores into the gradebook
+Options of one command: python -m autograder COMMAND --help
+"""
 
 
 def use_instructor_package():
@@ -21,24 +38,74 @@ def use_instructor_package():
                                 and not os.path.isdir(os.path.join(os.path.abspath(p or cwd), "cs231n_lec7"))]
 
 
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def remove_stale_results(out_dir, names):
+    """Remove ``out_dir/<name>/`` folders of an earlier batch (they hold results.json) not graded now.
+
+    ``grades.csv`` and the class report describe the latest batch only; a stale
+    folder beside them would be read as one of its submissions. Returns the names removed.
+    """
+    if not os.path.isdir(out_dir):
+        return []
+    stale = []
+    for entry in sorted(os.listdir(out_dir)):
+        folder = os.path.join(out_dir, entry)
+        if entry in names or os.path.islink(folder) or not os.path.isdir(folder):
+            continue
+        if os.path.isfile(os.path.join(folder, "results.json")):
+            shutil.rmtree(folder)
+            stale.append(entry)
+    return stale
+
+
+def sandbox_warning(chosen):
+    """The line printed before grading without namespace isolation, or None."""
+    if chosen == "subprocess":
+        return ("warning: --sandbox subprocess was chosen: workers run without namespace isolation "
+                "(they can read files the grading user can read; see docs/grading.md)")
+    if chosen == "auto":
+        from .sandbox import bwrap_available
+
+        if not bwrap_available():
+            return ("warning: bubblewrap is not available here: workers run without namespace isolation "
+                    "(install bubblewrap; see docs/grading.md)")
+    return None
+
+
 def main(argv=None):
     use_instructor_package()
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("release", help="write the student release (solutions replaced by stubs)")
     p.add_argument("out", help="folder to create (must not exist, or be empty)")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--no-notebooks", action="store_true", help="skip nbgrader (package and checks only)")
 
-    p = sub.add_parser("grade", help="grade submissions (folders or .zip files)")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION")
-    p.add_argument("--out", required=True, help="folder for results.json, feedback.md and grades.csv")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    p = sub.add_parser("grade", help="grade submissions (folders or .zip files)",
+                       description="Grade submissions in the sandbox; write DIR/<name>/results.json, "
+                                   "DIR/<name>/feedback.md and DIR/grades.csv.")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                   help="a folder or .zip holding cs231n_lec7/ at its top or one folder down")
+    p.add_argument("--out", required=True, help="folder for results.json, feedback.md and grades.csv "
+                                                "(result folders of an earlier batch in it are removed)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="submissions graded in parallel (default 1)")
     p.add_argument("--seed", type=int, default=None, help="override the grade seed of config.toml")
     p.add_argument("--config", default=None, help="another config.toml")
-    p.add_argument("--sandbox", choices=("auto", "bwrap", "subprocess"), default="auto")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "subprocess"), default="auto",
+                   help="auto: bubblewrap where it works, else a plain subprocess (default); "
+                        "subprocess: no namespace isolation, for machines without bubblewrap")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--report", action="store_true", help="also write the class report (report.html, report.json)")
 
     p = sub.add_parser("report", help="class report of a graded batch: report.html and report.json")
@@ -50,6 +117,10 @@ def main(argv=None):
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
     p.add_argument("out", help="path of the zip to write")
+
+    p = sub.add_parser("pack", help="zip a student's cs231n_lec7/ and notebooks/*.ipynb for submission")
+    p.add_argument("folder", nargs="?", default=".", help="the folder holding cs231n_lec7/ (default: .)")
+    p.add_argument("--out", default=None, help="the zip to write (default: FOLDER/submission.zip)")
 
     args = parser.parse_args(argv)
     if args.command == "release":
@@ -63,13 +134,20 @@ def main(argv=None):
         print(f"student release written to {args.out}")
         return 0
     if args.command == "grade":
-        from .grade import grade_batch, load_config
+        from .grade import grade_batch, load_config, submission_name
 
         missing = [s for s in args.submissions if not os.path.exists(s)]
-        for s in missing:
-            print(f"warning: {s} does not exist; it is recorded as not graded", file=sys.stderr)
+        if missing:
+            sub.choices["grade"].error(f"no such submission: {', '.join(missing)} (nothing was graded)")
         config = load_config(args.config)
-        rows = grade_batch(args.submissions, args.out, jobs=max(1, args.jobs), config=config, seed=args.seed,
+        stale = remove_stale_results(args.out, {submission_name(s) for s in args.submissions})
+        if stale:
+            print(f"removed {len(stale)} result folder(s) of an earlier batch from {args.out}: "
+                  f"{', '.join(stale[:10])}{' ...' if len(stale) > 10 else ''}", file=sys.stderr)
+        warning = sandbox_warning(args.sandbox)
+        if warning:
+            print(warning, file=sys.stderr)
+        rows = grade_batch(args.submissions, args.out, jobs=args.jobs, config=config, seed=args.seed,
                            mode=args.sandbox, progress=not args.no_progress)
         graded = sum(1 for r in rows if not r["problem"])
         print(f"graded {graded} of {len(rows)} submissions; grades in {os.path.join(args.out, 'grades.csv')}")
@@ -113,6 +191,10 @@ def main(argv=None):
         build_zip(args.out)
         print(f"Gradescope autograder written to {args.out}")
         return 0
+    if args.command == "pack":
+        from .pack import main as pack_main
+
+        return pack_main([args.folder] + (["--out", args.out] if args.out else []))
     return 2
 
 

@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -27,8 +28,9 @@ from cs231n_lec7.checks.core import (EXPECTED_DIR, CheckFailure, Context, Expect
                                      LocalFunctions, check_seed, frozen_array_files, load_arrays)
 from cs231n_lec7.checks.diagnose import diagnose
 
-from . import mistakes, report
-from .sandbox import Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields
+from . import inert, mistakes, report
+from .sandbox import (Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout, error_fields,
+                      preflight)
 
 CONFIG_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.toml")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,9 +138,20 @@ def checks_by_exercise(config):
 
 
 # ------------------------------------------------------------ submissions
+MAX_FILES = 10_000  # files (or zip members) in one submission
+MAX_DEPTH = 32      # folders nested in one submission
+
+
 def submission_name(path):
+    """The output folder's name for ``path``: the folder or zip name without extension, made safe
+    (see :func:`inert.safe_name`: never ``grades.csv``, always valid UTF-8, at most 120 bytes)."""
     base = os.path.basename(os.path.abspath(path))  # "." and "sub/" name the folder itself
-    return base[:-4] if base.lower().endswith(".zip") else base
+    return inert.safe_name(base[:-4] if base.lower().endswith(".zip") else base)
+
+
+def _shown(name):
+    """A file name as one short, printable, quoted phrase for a student."""
+    return repr(inert.clip(name, 80))
 
 
 def _safe_extract(zip_path, dest, max_bytes):
@@ -147,23 +160,39 @@ def _safe_extract(zip_path, dest, max_bytes):
     except zipfile.BadZipFile:
         raise SubmissionError(f"{os.path.basename(zip_path)} is not a valid zip file") from None
     with zf:
-        total = sum(info.file_size for info in zf.infolist())
+        infos = zf.infolist()
+        if len(infos) > MAX_FILES:
+            raise SubmissionError(f"the zip holds {len(infos)} entries, more than the {MAX_FILES} allowed")
+        total = sum(info.file_size for info in infos)
         if total > max_bytes:
-            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the "
-                                  f"{max_bytes // 2**20} MB limit")
+            raise SubmissionError(f"the zip unpacks to {total // 2**20} MB, more than the {max_bytes // 2**20} MB limit: zip only cs231n_lec7/ and your notebooks, leave out .venv/ and data (python pack.py does)")
         root = os.path.realpath(dest)
-        for info in zf.infolist():
+        for info in infos:
+            kind = (info.external_attr >> 16) & 0o170000
+            if kind == 0o120000:
+                raise SubmissionError(f"the zip contains a symbolic link {_shown(info.filename)}: "
+                                      f"zip the files themselves")
             target = os.path.realpath(os.path.join(dest, info.filename))
             if not target.startswith(root + os.sep) and target != root:
-                raise SubmissionError(f"the zip contains an unsafe path {info.filename!r}")
-            if info.is_dir():
-                os.makedirs(target, exist_ok=True)
-                continue
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # skip symbolic links
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+                raise SubmissionError(f"the zip contains an unsafe path {_shown(info.filename)}")
+            if info.filename.count("/") > MAX_DEPTH:
+                raise SubmissionError(f"the zip nests folders more than {MAX_DEPTH} deep")
+            if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in info.filename.split("/")):
+                raise SubmissionError(f"the zip contains a name longer than 255 bytes "
+                                      f"({_shown(info.filename)}), which no file system accepts")
+            try:
+                if info.is_dir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with zf.open(info) as src, open(target, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                raise SubmissionError(f"the zip holds {_shown(info.filename)} twice, or both as a file and "
+                                      f"as a folder: keep one") from None
+            except (OSError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError) as err:
+                raise SubmissionError(f"the zip member {_shown(info.filename)} could not be unpacked "
+                                      f"({type(err).__name__})") from None
 
 
 def exercise_modules(config):
@@ -171,17 +200,34 @@ def exercise_modules(config):
     return sorted({exercise.rpartition(".")[0] + ".py" for exercise in config["exercises"]})
 
 
+def _refuse_link(path, root):
+    if os.path.islink(path):
+        raise SubmissionError(f"{_shown(os.path.relpath(path, root))} is a symbolic link; submit the folder "
+                              f"itself (links are never followed)")
+
+
+def _real_dir(path, root):
+    """True if ``path`` is a directory that is not a link (a link there refuses the submission)."""
+    _refuse_link(path, root)
+    return os.path.isdir(path)
+
+
 def find_package(root, modules):
-    """The folder ``cs231n_lec7`` at ``root`` or one level down (ignoring __MACOSX)."""
+    """The folder ``cs231n_lec7`` at ``root`` or one level down (ignoring __MACOSX).
+
+    The package must be a real folder inside the submission: a symbolic link to it
+    (or to the folder holding it) refuses the submission.
+    """
     direct = os.path.join(root, PACKAGE)
-    if os.path.isdir(direct):
+    if _real_dir(direct, root):
         return direct
     found = []
     for entry in sorted(os.listdir(root)):
         if entry.startswith((".", "__MACOSX")):
             continue
         candidate = os.path.join(root, entry, PACKAGE)
-        if os.path.isdir(candidate):
+        if os.path.lexists(candidate) and _real_dir(os.path.join(root, entry), root) and \
+                _real_dir(candidate, root):
             found.append(candidate)
     if len(found) == 1:
         return found[0]
@@ -190,6 +236,8 @@ def find_package(root, modules):
     # The package's files uploaded without their folder (Gradescope's drag-and-drop does that).
     flat = sorted(f for f in os.listdir(root) if f in modules)
     if flat and os.path.isfile(os.path.join(root, "__init__.py")) and len(flat) == len(modules):
+        for f in [*flat, "__init__.py"]:
+            _refuse_link(os.path.join(root, f), root)
         return root
     if flat:
         missing = sorted(set(modules) - set(flat) | ({"__init__.py"} - set(os.listdir(root))))
@@ -208,31 +256,62 @@ def prepare(path, workdir, max_mb, modules):
         _safe_extract(path, staging, max_bytes)
         root = staging
     elif os.path.isdir(path):
-        root = path
+        root = os.path.realpath(path)  # the submission itself may be named through a link; nothing inside
     else:
-        raise SubmissionError(f"{path} is neither a folder nor a .zip file")
+        raise SubmissionError(f"{inert.clip(path, 200)} is neither a folder nor a .zip file")
     package = find_package(root, modules)
+    real_root = os.path.realpath(root)
+    if not os.path.realpath(package).startswith(real_root + os.sep) and os.path.realpath(package) != real_root:
+        raise SubmissionError(f"{PACKAGE}/ is not inside the submission")
     dest = os.path.join(workdir, "sub", PACKAGE)
-    total = 0
+    total, count = 0, 0
     for dirpath, dirnames, filenames in os.walk(package, followlinks=False):
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         rel = os.path.relpath(dirpath, package)
+        if rel.count(os.sep) >= MAX_DEPTH:
+            raise SubmissionError(f"the package nests folders more than {MAX_DEPTH} deep")
+        for d in dirnames:
+            _refuse_link(os.path.join(dirpath, d), root)
         os.makedirs(os.path.join(dest, rel), exist_ok=True)
         for fname in filenames:
-            src = os.path.join(dirpath, fname)
-            if os.path.islink(src) or not os.path.isfile(src):
-                continue
-            total += os.path.getsize(src)
+            count += 1
+            if count > MAX_FILES:
+                raise SubmissionError(f"the package holds more than {MAX_FILES} files")
+            total += _copy_regular(os.path.join(dirpath, fname), os.path.join(dest, rel, fname), root)
             if total > max_bytes:
                 raise SubmissionError(f"the package is larger than the {max_mb} MB limit")
-            shutil.copyfile(src, os.path.join(dest, rel, fname))
     shutil.rmtree(staging, ignore_errors=True)
     return os.path.join(workdir, "sub")
 
 
+def _copy_regular(src, dst, root):
+    """Copy one regular file without following a link (a link refuses the submission); its size.
+
+    Other special files (pipes, sockets, devices) are skipped: reading them could hang.
+    """
+    _refuse_link(src, root)
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if os.path.islink(src):
+            _refuse_link(src, root)
+        raise SubmissionError(f"{_shown(os.path.relpath(src, root))} could not be read ({err.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return 0
+        try:
+            with open(dst, "xb") as out:
+                shutil.copyfileobj(fh, out)
+        except OSError as err:
+            raise SubmissionError(f"{_shown(os.path.relpath(src, root))} could not be copied "
+                                  f"({err.strerror})") from None
+    return info.st_size
+
+
 # ---------------------------------------------------------------- grading
 def _outcome(name, exercise, check, fraction, message, status=None, seed=None):
-    return {"check": check, "name": name, "exercise": exercise, "fraction": fraction, "message": message,
+    return {"check": check, "name": name, "exercise": exercise, "fraction": fraction, "message": inert.clip(message),
             "status": status or ("passed" if fraction >= 1.0 else "failed"), "seed": seed}
 
 
@@ -261,7 +340,7 @@ def run_checks(sandbox, config, seed, ref=None):
             checks = [c for c in checks if c.hidden == hidden]
             if checks:
                 _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped,
-                              results[exercise])
+                              results[exercise], config["exercises"][exercise].get("needs", ()))
     outcomes, diagnoses = [], {}
     for exercise, mine in results.items():
         _gate_hard_coded(mine, exercise)
@@ -294,48 +373,78 @@ def _diagnose(sandbox, fn, ref, exercise, timeout):
     return found
 
 
-def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes):
-    """Run ``checks`` of one exercise, appending to ``outcomes``; record a stop in ``stopped``."""
-    module = exercise.rpartition(".")[0]
-    if module not in import_errors:
-        import_errors[module] = _import_module(sandbox, module, timeout)
-    if import_errors[module]:
-        stopped[exercise] = import_errors[module]  # nothing to diagnose either
-        for c in checks:
-            outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
-        return
+def _run_exercise(sandbox, fn, ref, exercise, checks, seed, timeout, import_errors, stopped, outcomes,
+                  needs=()):
+    """Run ``checks`` of one exercise, appending to ``outcomes``; record a stop in ``stopped``.
+
+    ``needs``: other modules the exercise's checks call (config.toml); one that cannot be imported
+    stops the exercise too, without a second timeout.
+    """
+    for module in (exercise.rpartition(".")[0], *needs):
+        if module not in import_errors:
+            import_errors[module] = _import_module(sandbox, module, timeout)
+        if import_errors[module]:
+            stopped[exercise] = import_errors[module]  # nothing to diagnose either
+            for c in checks:
+                outcomes.append(_outcome(c.name, exercise, c, 0.0, import_errors[module], "error"))
+            return
     fn.deadline = time.monotonic() + timeout
     for c in checks:
         s = check_seed(seed, c.name)
         if exercise in stopped:
             outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
             continue
-        ctx = Context(fn, ref=ref, seed=s)
-        try:
-            c.func(ctx)
-            outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
-            outcomes[-1]["notes"] = list(ctx.notes)
-        except CheckFailure as err:
-            outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
-        except StudentError as err:
-            msg = ("not implemented yet" if err.type_name == "NotImplementedError"
-                   else err.describe())
-            outcomes.append(_outcome(c.name, exercise, c, 0.0, msg, seed=s))
-        except WorkerTimeout:
-            stopped[exercise] = (f"time limit: the checks of {exercise} did not finish within {timeout:g} s "
-                                 f"(an infinite loop?)")
-            outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
-            sandbox.restart()
-        except WorkerDied as err:
-            stopped[exercise] = f"{err} while running {exercise}"
-            outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
-            sandbox.restart()
-        except ExpectedMissing:
-            raise
-        except Exception as err:  # a strange value made the comparison itself fail
-            outcomes.append(_outcome(c.name, exercise, c, 0.0,
-                                     f"the returned values could not be checked ({type(err).__name__}: "
-                                     f"{err})", seed=s))
+        sandbox.changed_inputs.clear()
+        _run_check(sandbox, fn, ref, exercise, c, s, timeout, stopped, outcomes)
+        if sandbox.changed_inputs and outcomes and outcomes[-1]["fraction"] > 0:
+            outcomes[-1].update(fraction=0.0, status="failed",
+                                message=_changed_inputs_message(ref, sandbox.changed_inputs))
+
+
+def _changed_inputs_message(ref, changed):
+    """One line naming the array arguments a call changed in place (expected values never use them)."""
+    import inspect
+
+    fn_name, index = changed[0]
+    try:
+        params = list(inspect.signature(ref(fn_name)).parameters)
+        arg = params[index]
+    except (Exception, IndexError):
+        arg = f"argument {index + 1}"
+    short = fn_name.rpartition(".")[2]
+    return (f"{short}: {arg} modified in place — the function changed the array {arg} it was given "
+            f"(e.g. `{arg} -= ...` or `{arg}[...] = 0`); compute a new array instead. Results computed from "
+            f"inputs you changed are not accepted")
+
+
+def _run_check(sandbox, fn, ref, exercise, c, s, timeout, stopped, outcomes):
+    """Run one check, appending its outcome."""
+    ctx = Context(fn, ref=ref, seed=s)
+    try:
+        c.func(ctx)
+        outcomes.append(_outcome(c.name, exercise, c, 1.0, "passed", seed=s))
+        outcomes[-1]["notes"] = list(ctx.notes)
+    except CheckFailure as err:
+        outcomes.append(_outcome(c.name, exercise, c, min(max(err.score, 0.0), 0.99), str(err), seed=s))
+    except StudentError as err:
+        msg = ("not implemented yet" if err.type_name == "NotImplementedError"
+               else err.describe())
+        outcomes.append(_outcome(c.name, exercise, c, 0.0, msg, seed=s))
+    except WorkerTimeout:
+        stopped[exercise] = (f"time limit: the checks of {exercise} did not finish within {timeout:g} s "
+                             f"(an infinite loop?)")
+        outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
+        sandbox.restart()
+    except WorkerDied as err:
+        stopped[exercise] = f"{err} while running {exercise}"
+        outcomes.append(_outcome(c.name, exercise, c, 0.0, stopped[exercise], "error", s))
+        sandbox.restart()
+    except ExpectedMissing:
+        raise
+    except Exception as err:  # a strange value made the comparison itself fail
+        outcomes.append(_outcome(c.name, exercise, c, 0.0,
+                                 f"the returned values could not be checked ({type(err).__name__}: "
+                                 f"{err})", seed=s))
 
 
 def _gate_hard_coded(mine, exercise):
@@ -368,19 +477,35 @@ def _import_module(sandbox, module, timeout):
         return ""
     err = error_fields(answer)
     where = f" (at {err.get('where')})" if err.get("where") else ""
-    return f"{PACKAGE}/{module}.py could not be imported: {err.get('type')}: {err.get('message')}{where}"
+    return inert.clip(f"{PACKAGE}/{module}.py could not be imported: {inert.clip(err.get('type'), 100)}: "
+                      f"{inert.clip(err.get('message'), 1000)}{inert.clip(where, 240)}")
 
 
-def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
+def unique_names(paths):
+    """An output folder name per submission: :func:`submission_name`, with ``-2``, ``-3``... on a clash."""
+    names, taken = [], set()
+    for p in paths:
+        name = submission_name(p)
+        base, k = name, 1
+        while name.lower() in taken:
+            k += 1
+            name = f"{base}-{k}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=(), name=None):
     """Grade one submission; write its results.json and feedback.md; return a summary row."""
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
-    name = submission_name(path)
+    name = name or submission_name(path)
     dest = os.path.join(out_dir, name)
     os.makedirs(dest, exist_ok=True)
     started = time.monotonic()
     limits = config.get("limits", {})
     workdir = tempfile.mkdtemp(prefix="lec7-grade-")
+    os.chmod(workdir, 0o711)  # as root the worker's own uid enters it (its folder inside is its alone)
     sandbox = None
     outcomes, diagnoses, problem, output, hidden_output = [], {}, None, "", ""
     try:
@@ -393,7 +518,8 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
         problem = str(err)
     finally:
         if sandbox is not None:
-            sandbox.stop()
+            worker_info = sandbox.privileges
+            sandbox.close()
             output, hidden_output = sandbox.output_before_mark, sandbox.output_after_mark
         shutil.rmtree(workdir, ignore_errors=True)
     restored = []
@@ -409,9 +535,11 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=()):
                                   hidden_output=hidden_output, version=GRADER_VERSION)
     if restored:
         results["extra_data"]["grader_files_restored"] = restored
-    with open(os.path.join(dest, "results.json"), "w") as fh:
+    if sandbox is not None:
+        results["extra_data"]["worker"] = worker_info
+    with open(os.path.join(dest, "results.json"), "w", encoding="utf-8") as fh:
         json.dump(results, fh, indent=2)
-    with open(os.path.join(dest, "feedback.md"), "w") as fh:
+    with open(os.path.join(dest, "feedback.md"), "w", encoding="utf-8") as fh:
         fh.write(report.feedback_md(name, config, outcomes, diagnoses, results, problem))
     return report.grade_row(name, config, results)
 
@@ -422,21 +550,22 @@ def _not_graded(name, out_dir, config, seed, problem, detail=None):
     os.makedirs(dest, exist_ok=True)
     results = report.results_json(config, [], {}, seed=seed, problem=problem, sandbox_mode=None, restarts=0,
                                   seconds=0.0, student_output="", hidden_output="", version=GRADER_VERSION)
-    with open(os.path.join(dest, "results.json"), "w") as fh:
+    with open(os.path.join(dest, "results.json"), "w", encoding="utf-8") as fh:
         json.dump(results, fh, indent=2)
-    with open(os.path.join(dest, "feedback.md"), "w") as fh:
+    with open(os.path.join(dest, "feedback.md"), "w", encoding="utf-8") as fh:
         fh.write(report.feedback_md(name, config, [], {}, results, problem))
     if detail:
-        with open(os.path.join(dest, "grader_error.txt"), "w") as fh:
+        with open(os.path.join(dest, "grader_error.txt"), "w", encoding="utf-8", errors="replace") as fh:
             fh.write(detail)
     return report.grade_row(name, config, results)
 
 
-def _grade_safely(path, out_dir, config, seed, mode):
+def _grade_safely(path, out_dir, config, seed, mode, name=None):
+    name = name or submission_name(path)
     try:
-        return grade_one(path, out_dir, config, seed, mode)
+        return grade_one(path, out_dir, config, seed, mode, name=name)
     except Exception:  # a grader bug must not stop the batch: record it for this one submission
-        return _not_graded(submission_name(path), out_dir, config, seed,
+        return _not_graded(name, out_dir, config, seed,
                            "internal grader error (see grader_error.txt); this submission needs a re-grade",
                            traceback.format_exc(limit=5))
 
@@ -456,18 +585,19 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
     """Grade many submissions (``jobs`` in parallel); write grades.csv; return the rows."""
     global _GRADER_FILES
     check_instructor_package()
+    preflight(mode)
     config = config or load_config()
     seed = int(config["grading"]["seed"] if seed is None else seed)
+    created = not os.path.isdir(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    names = [submission_name(p) for p in paths]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise SystemExit(f"two submissions would both be written to {out_dir}/{dupes[0]}: rename one")
+    if created and os.geteuid() == 0:  # workers run as other uids: they must not read other students' results
+        os.chmod(out_dir, 0o700)
+    names = unique_names(paths)
     with frozen_array_files():
         preload(config)
         _GRADER_FILES = GraderFiles()
         try:
-            rows = _grade_all(paths, out_dir, jobs, config, seed, mode, progress)
+            rows = _grade_all(paths, names, out_dir, jobs, config, seed, mode, progress)
             late = _GRADER_FILES.restore()  # e.g. a worker's leftover process wrote after its check
             if late:
                 print(f"warning: grader files changed during the batch; restored: {', '.join(late)}",
@@ -480,24 +610,25 @@ def grade_batch(paths, out_dir, jobs=1, config=None, seed=None, mode="auto", pro
     return rows
 
 
-def _grade_all(paths, out_dir, jobs, config, seed, mode, progress):
+def _grade_all(paths, names, out_dir, jobs, config, seed, mode, progress):
     from tqdm import tqdm
 
     rows = []
     bar = tqdm(total=len(paths), desc="grading", unit="sub", disable=not progress)
     if jobs <= 1:
-        for p in paths:
-            rows.append(_grade_safely(p, out_dir, config, seed, mode))
+        for p, name in zip(paths, names):
+            rows.append(_grade_safely(p, out_dir, config, seed, mode, name))
             bar.update(1)
     else:
         # fork: the pool inherits what preload() read and the GraderFiles snapshot.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_grade_safely, p, out_dir, config, seed, mode): p for p in paths}
+            futures = {pool.submit(_grade_safely, p, out_dir, config, seed, mode, name): name
+                       for p, name in zip(paths, names)}
             for future in as_completed(futures):
                 try:
                     rows.append(future.result())
                 except Exception as err:  # the pool process itself died
-                    rows.append(_not_graded(submission_name(futures[future]), out_dir, config, seed,
+                    rows.append(_not_graded(futures[future], out_dir, config, seed,
                                             f"grader process failed ({type(err).__name__}: {err}); this "
                                             f"submission needs a re-grade"))
                 bar.update(1)

@@ -6,8 +6,12 @@ student's files are in ``/autograder/submission``; the score is read from
 ``/autograder/results/results.json``). The zip holds::
 
     setup.sh            installs bubblewrap (apt, where the image allows) and a Python >= 3.11
-                        venv at /autograder/venv with requirements.txt
-    run_autograder      copies the submission, runs
+                        venv at /autograder/venv with requirements.txt; makes the instructor's
+                        files (/autograder/source) readable by root only and the venv readable
+                        by everyone, so a worker running as an unprivileged uid can start
+                        Python and cannot read the solution
+    run_autograder      copies the submission (links kept as links: the grader refuses them),
+                        runs
                         ``python -m autograder grade <copy>/submission --out /tmp/out --jobs 1``
                         from /autograder/source and copies /tmp/out/submission/results.json
                         to /autograder/results/results.json (a results.json saying "not
@@ -22,7 +26,10 @@ The judge imports ``autograder`` and ``cs231n_lec7`` from /autograder/source (th
 working directory); the student's code runs only in the sandboxed worker, where
 bubblewrap hides /autograder/source when it works in Gradescope's container (its
 results then say ``"sandbox": "bwrap"``); otherwise the grader falls back to the
-subprocess sandbox and says so in the results.
+subprocess sandbox and says so in the results. Either way Gradescope runs the
+grader as root, so the worker runs as an unprivileged uid of its own, with no
+capability and a seccomp filter: without bubblewrap, what keeps it from the
+solution is that setup.sh left /autograder/source readable by root only.
 
 ``AUTOGRADER_ROOT`` (default ``/autograder``) moves the whole layout (the tests use a
 temporary folder); ``LEC7_PYTHON`` picks the interpreter, ``LEC7_OUT`` the output folder.
@@ -82,6 +89,16 @@ fi
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 "$ROOT/venv/bin/python" -m pip install -r "$SOURCE/requirements.txt"
 
+# The worker runs as an unprivileged uid (the grader runs as root): it may read the venv and the
+# Python it links to, never the instructor's files (solution, references, hidden checks, config).
+if [ "$(id -u)" = 0 ]; then
+    chown -R root:root "$SOURCE"
+    chmod -R go-rwx "$SOURCE"
+    chmod -R a+rX "$ROOT/venv"
+    chmod go+x "$ROOT"
+    command -v setpriv >/dev/null 2>&1 || { [ "$have_apt" = 1 ] && apt-get install -y util-linux || true; }
+fi
+
 cd "$SOURCE"
 "$ROOT/venv/bin/python" -c "
 from autograder.sandbox import bwrap_available
@@ -106,8 +123,10 @@ mkdir -p "$RESULTS"
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 # A private copy named "submission": the grader writes $OUT/submission/results.json.
-cp -r "$ROOT/submission" "$STAGE/submission"
+# -P: symbolic links are copied as links (never followed); the grader refuses a submission holding one.
+cp -RP "$ROOT/submission" "$STAGE/submission"
 rm -rf "$OUT"
+mkdir -p "$OUT" && chmod 700 "$OUT"
 
 cd "$SOURCE"
 "$PY" -m autograder grade "$STAGE/submission" --out "$OUT" --jobs 1 --no-progress \

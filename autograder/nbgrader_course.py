@@ -21,6 +21,7 @@ Then, in COURSE_DIR (or in the repository: its nbgrader_config.py points here wh
     nbgrader generate_assignment lec7      # release/lec7/: notebooks without solutions
     nbgrader autograde lec7                # submitted/<id>/lec7/ -> autograded/<id>/lec7/ (only the
                                            #   cells that can change a grade run: ExecuteGradedCells)
+    python -m autograder.nbgrader_course grade-packages COURSE_DIR   # package scores: the sandbox's
     nbgrader generate_feedback lec7        # feedback/<id>/lec7/*.html, hidden tests removed
     nbgrader export                        # grades.csv
     python -m autograder.nbgrader_course verify-feedback COURSE_DIR
@@ -37,10 +38,24 @@ Nothing of ``autograder/`` is copied into the course, so it never reaches studen
 a submitted folder named ``autograder`` is ignored (``CourseDirectory.ignore``) so it
 cannot shadow the real one.
 
-What nbgrader does not protect: the student's code runs in the same kernel as the
-tests, so a hostile submission can patch the checks at run time. The sandboxed
-``python -m autograder grade`` is the grade of record; nbgrader is for notebook
-feedback and short answers.
+What the kernel-run cells can be trusted with, and what not: ``nbgrader autograde``
+runs the student's notebooks -- and so the student's package -- in an ordinary
+Jupyter kernel, with the instructor's rights, no sandbox, and the check cells in the
+same process. A hostile package can replace ``check_exercise`` or ``run_hidden``
+before they run (full marks on stubs), read the installed solution, or write any file
+the instructor can, the gradebook included. So a check cell's score from the kernel
+is only a preview. ``grade-packages`` (run after ``autograde``) grades each student's
+``submitted/<id>/lec7/`` package with ``python -m autograder grade`` -- the sandboxed
+worker, the judge's own checks and references -- and writes those scores into the
+gradebook as the score of every check cell (``check_<module>_<function>``, nbgrader's
+``manual_score``, which takes precedence over the kernel's ``auto_score``), and its
+per-student ``results.json``/``feedback.md`` to ``COURSE_DIR/package_grades/``.
+Each package is copied alone to a temporary folder before it is graded; under bubblewrap the
+worker does not see the project, the home folder or /tmp, so keep the course in one of them (the
+default ``_build/nbgrader`` is) and no worker sees another student's ``submitted/`` folder.
+What the kernel run is still for: the notebooks' outputs and figures in the feedback,
+and the short answers, which are graded by hand. Run ``autograde`` on a machine or
+account you can throw away (a container): the kernel can do anything the account can.
 
 Feedback: nbgrader's feedback HTML is rendered from the autograded notebooks, which
 hold the hidden tests. :class:`HideHiddenTests` (listed in
@@ -62,6 +77,7 @@ import tempfile
 
 import nbformat
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENT = "lec7"
@@ -79,6 +95,8 @@ Layout and rules: `autograder/nbgrader_course.py` in the project.
     nbgrader generate_assignment lec7
     # put each student's work in submitted/<student_id>/lec7/ (notebooks + cs231n_lec7/)
     nbgrader autograde lec7
+    # the package exercises' scores: from the sandboxed grader, not from the notebook kernel
+    python -m autograder.nbgrader_course grade-packages {course}
     nbgrader generate_feedback lec7
     nbgrader export
     python -m autograder.nbgrader_course verify-feedback {course}
@@ -180,6 +198,41 @@ class HideHiddenTests(NbGraderPreprocessor):
         return cell, resources
 
 
+def released_source(source: str) -> str:
+    """What nbgrader's ``ClearHiddenTests`` makes of a cell's ``source`` for the release."""
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    cell = nbformat.v4.new_code_cell(source)
+    ClearHiddenTests()._remove_hidden_test_region(cell)
+    return cell.source
+
+
+class OverwriteCells(_NbgraderOverwriteCells):
+    """nbgrader's ``OverwriteCells`` without its false "checksum has changed" warnings.
+
+    nbgrader stores a locked cell's checksum *before* it removes the hidden-test
+    region for the release, so every check cell a student left untouched differs
+    from the stored one by exactly that region: ``nbgrader autograde`` warned
+    "Attribute 'checksum' for cell check_... has changed!" for each of them (24 per
+    student with the eight notebooks), then put the stored source back. Here a cell
+    whose source is the stored source minus its hidden tests -- the released cell --
+    gets the stored source back silently; any other change to a locked cell is still
+    reported and overwritten by nbgrader as before.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                stored = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except Exception:  # MissingEntry: nbgrader's own code below reports it
+                stored = None
+            if stored is not None and stored.locked and cell.source != stored.source \
+                    and BEGIN_HIDDEN in stored.source and cell.source == released_source(stored.source):
+                cell.source = stored.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
 def feedback_leaks(folder: str) -> list[str]:
     """['file: marker'] for every feedback HTML file under ``folder`` that reveals a hidden test."""
     leaks = []
@@ -275,6 +328,86 @@ def build(course_dir: str, notebooks=None, force: bool = False, source_root: str
     return dest
 
 
+# ------------------------------------------------------------ package scores
+PACKAGE_GRADES = "package_grades"
+
+
+def check_cell_exercises(config) -> dict:
+    """{check cell grade_id: exercise id}: ``check_optim_adam`` grades ``optim.adam``."""
+    return {"check_" + exercise.replace(".", "_"): exercise for exercise in config["exercises"]}
+
+
+def _stage_submissions(course_dir: str, students, staging: str) -> list[str]:
+    """Copy each student's ``submitted/<id>/<assignment>/`` to ``staging/<id>`` (links kept as links:
+    the grader refuses them); a student without a submitted folder gets an empty one (graded as such)."""
+    paths = []
+    for student in students:
+        src = os.path.join(course_dir, "submitted", student, ASSIGNMENT)
+        dest = os.path.join(staging, student)
+        if os.path.isdir(src) and not os.path.islink(src):
+            shutil.copytree(src, dest, symlinks=True,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"))
+        else:
+            os.makedirs(dest)
+        paths.append(dest)
+    return paths
+
+
+def grade_packages(course_dir: str, jobs: int = 1, sandbox: str = "auto", progress: bool = True,
+                   config=None) -> dict:
+    """Grade every autograded student's package in the sandbox; write those scores into the gradebook.
+
+    Returns ``{student: {grade_id: score}}`` of the check cells it set. Raises
+    :class:`CourseError` when there is no gradebook or no autograded submission yet.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from .grade import grade_batch, load_config
+
+    course_dir = os.path.abspath(course_dir)
+    config = config or load_config()
+    db = os.path.join(course_dir, "gradebook.db")
+    if not os.path.isfile(db):
+        raise CourseError(f"{db} does not exist: run `nbgrader generate_assignment {ASSIGNMENT}` and "
+                          f"`nbgrader autograde {ASSIGNMENT}` in {course_dir} first")
+    with Gradebook("sqlite:///" + db) as gb:
+        try:
+            assignment = gb.find_assignment(ASSIGNMENT)
+        except MissingEntry:
+            raise CourseError(f"the gradebook has no assignment {ASSIGNMENT!r}: run "
+                              f"`nbgrader generate_assignment {ASSIGNMENT}` first") from None
+        students = sorted(sub.student.id for sub in assignment.submissions)
+        cells = {nb.name: [cell.name for cell in nb.grade_cells] for nb in assignment.notebooks}
+    if not students:
+        raise CourseError(f"no autograded submission of {ASSIGNMENT}: run `nbgrader autograde {ASSIGNMENT}` first")
+    by_cell = check_cell_exercises(config)
+    targets = [(nb, cell, by_cell[cell]) for nb, names in sorted(cells.items()) for cell in names if cell in by_cell]
+    if not targets:
+        raise CourseError(f"no check cell of the notebooks names a configured exercise (expected grade ids "
+                          f"like {next(iter(by_cell))})")
+    out = os.path.join(course_dir, PACKAGE_GRADES)
+    staging = tempfile.mkdtemp(prefix="lec7-packages-")
+    try:
+        paths = _stage_submissions(course_dir, students, staging)
+        rows = {row["submission"]: row for row in grade_batch(paths, out, jobs=jobs, config=config,
+                                                              mode=sandbox, progress=progress)}
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    written = {}
+    with Gradebook("sqlite:///" + db) as gb:
+        for student in students:
+            row = rows[student]
+            for nb_name, cell, exercise in targets:
+                grade = gb.find_grade(cell, nb_name, ASSIGNMENT, student)
+                points = float(config["exercises"][exercise]["points"])
+                score = float(row.get(exercise) or 0.0) * float(grade.max_score) / points
+                grade.manual_score = round(score, 6)
+                grade.needs_manual_grade = False
+                written.setdefault(student, {})[cell] = grade.manual_score
+        gb.db.commit()
+    return written
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.nbgrader_course",
                                      description="nbgrader course for cs231n-lec7 (see the module docstring)")
@@ -284,9 +417,28 @@ def main(argv=None) -> int:
     p.add_argument("--notebook", action="append", default=None, metavar="PATH",
                    help="include only these notebooks (repeatable; default: notebooks/*.ipynb)")
     p.add_argument("--force", action="store_true", help="replace an existing source/lec7")
+    p = sub.add_parser("grade-packages", help="after nbgrader autograde: grade each submitted package in the "
+                                              "sandbox and write those scores into the gradebook")
+    p.add_argument("course_dir")
+    p.add_argument("--jobs", type=int, default=1, help="packages graded in parallel (default 1)")
+    p.add_argument("--sandbox", choices=("auto", "bwrap", "subprocess"), default="auto")
+    p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("verify-feedback", help="exit 1 if any feedback HTML reveals a hidden test")
     p.add_argument("course_dir")
     args = parser.parse_args(argv)
+    if args.command == "grade-packages":
+        if args.jobs < 1:
+            parser.error(f"--jobs must be 1 or more, got {args.jobs}")
+        try:
+            written = grade_packages(args.course_dir, jobs=args.jobs, sandbox=args.sandbox,
+                                     progress=not args.no_progress)
+        except CourseError as err:
+            print(f"nothing graded: {err}", file=sys.stderr)
+            return 1
+        cells = sum(len(v) for v in written.values())
+        print(f"{len(written)} packages graded in the sandbox; {cells} check-cell scores written to the gradebook "
+              f"(details: {os.path.join(os.path.abspath(args.course_dir), PACKAGE_GRADES)})")
+        return 0
     if args.command == "build":
         try:
             dest = build(args.course_dir, notebooks=args.notebook, force=args.force)

@@ -10,7 +10,12 @@
   (solutions cleared, hidden tests removed, outputs cleared, cells locked and
   checksummed), so they are nbgrader's "release" versions;
 - ``tests/test_visible_checks.py``, ``datasets/``, a student ``pyproject.toml``
-  and ``README.md``.
+  (its ``dev`` extra: pytest only), ``README.md`` and ``pack.py`` (zips the
+  package and notebooks for submission, nothing else).
+
+Text between ``<!-- BEGIN INSTRUCTOR ONLY -->`` and ``<!-- END INSTRUCTOR ONLY -->``
+in Markdown files and notebook markdown cells (e.g. commands that need the
+instructor's scripts) is left out of the release.
 
 Nothing instructor-only is copied (``autograder/``, hidden checks, references,
 the instructor's tests). The release is built in a temporary folder and only
@@ -34,6 +39,13 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 NB_BEGIN_HIDDEN, NB_END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 DEF_RE = re.compile(r"^(\s*)def\s+([A-Za-z_]\w*)\s*\(")
 TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".toml", ".txt", ".cfg", ".yml", ".yaml", ".json")
+INSTRUCTOR_ONLY = re.compile(r"<!--\s*BEGIN INSTRUCTOR ONLY\s*-->.*?<!--\s*END INSTRUCTOR ONLY\s*-->\n?", re.S)
+STUDENT_DEV_EXTRA = 'dev = ["pytest>=8", "pytest-timeout>=2.3"]'
+
+
+def strip_instructor_only(text):
+    """``text`` without its ``<!-- BEGIN/END INSTRUCTOR ONLY -->`` regions (markers included)."""
+    return INSTRUCTOR_ONLY.sub("", text)
 
 
 COMPUTES = re.compile(r"(?<![=<>!])=(?!=)|^return\b")  # assignments and returns: lines that compute
@@ -199,6 +211,8 @@ def _copy_package(src, dst, exercises):
                 module = os.path.splitext(os.path.join(rel, fname))[0].replace(os.sep, ".").lstrip("./")
                 if BEGIN in text:
                     text = stub_module(text, module, exercises, os.path.relpath(s, ROOT))
+                if MATH_BEGIN in text:
+                    text = strip_math(text, module, exercises, os.path.relpath(s, ROOT))
                 with open(d, "w") as fh:
                     fh.write(text)
             else:
@@ -223,10 +237,17 @@ def _release_notebooks(src_dir, dst_dir):
         if fname.startswith(".") or fname.startswith("_"):
             continue
         if not fname.endswith(".ipynb"):
-            if os.path.isfile(src):
+            if os.path.isfile(src) and fname.endswith(".md"):
+                with open(src, encoding="utf-8") as fh, \
+                        open(os.path.join(dst_dir, fname), "w", encoding="utf-8") as out:
+                    out.write(strip_instructor_only(fh.read()))
+            elif os.path.isfile(src):
                 shutil.copyfile(src, os.path.join(dst_dir, fname))
             continue
         nb = nbformat.read(src, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = strip_instructor_only(cell.source)
         resources = {}
         for pre in (ClearSolutions(), ClearHiddenTests(), ClearMarkScheme(), ClearOutput(),
                     LockCells(), ComputeChecksums()):
@@ -235,8 +256,10 @@ def _release_notebooks(src_dir, dst_dir):
 
 
 def _student_pyproject(text):
+    """The instructor's pyproject.toml for the release: no grader, and ``[dev]`` = what students run."""
     text = text.replace('include = ["cs231n_lec7*", "autograder*"]', 'include = ["cs231n_lec7*"]')
     text = re.sub(r'^autograder = \[.*\]\n', "", text, flags=re.M)
+    text = re.sub(r'^dev = \[.*?\]\n', STUDENT_DEV_EXTRA + "\n", text, count=1, flags=re.M | re.S)
     return text
 
 
@@ -269,15 +292,123 @@ def make_release(out, force=False, notebooks=True, source_root=ROOT):
                 shutil.copyfile(os.path.join(source_root, fname), os.path.join(staging, fname))
         student_readme = os.path.join(source_root, "autograder", "STUDENT_README.md")
         if os.path.exists(student_readme):
-            shutil.copyfile(student_readme, os.path.join(staging, "README.md"))
+            with open(student_readme, encoding="utf-8") as fh:
+                text = strip_instructor_only(fh.read())
+            with open(os.path.join(staging, "README.md"), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        shutil.copyfile(os.path.join(source_root, "autograder", "pack.py"), os.path.join(staging, "pack.py"))
 
         leaks = scan_for_solutions(staging, _solution_lines(source_root))
+        leaks += scan_for_math(staging, math_lines(source_root))
         if leaks:
             shown = "\n  ".join(leaks[:20])
-            raise ReleaseError(f"{len(leaks)} solution line(s) would survive in the release:\n  {shown}")
+            raise ReleaseError(f"{len(leaks)} solution line(s) or equation(s) would survive in the release:\n"
+                               f"  {shown}")
         if os.path.exists(out):
             shutil.rmtree(out)
         shutil.copytree(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+# ----------------------------------------------------------------------------
+# Stubs state the contract, notebooks teach the math
+# ----------------------------------------------------------------------------
+# In an exercise's docstring, the lines between ``.. math-begin`` and ``.. math-end``
+# (each alone on its line) are the equations the student must find in the notebook.
+# The source tree keeps them for self-study readers; the release replaces each block
+# by one line pointing at the notebook section, and refuses a release in which a
+# stripped equation survives anywhere in the package.
+MATH_BEGIN, MATH_END = ".. math-begin", ".. math-end"
+
+
+def math_blocks(text, path="<text>"):
+    """[(start, end, indent, [lines])] of the math blocks in ``text`` (0-based, marker lines included)."""
+    blocks, start, indent = [], None, ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == MATH_BEGIN:
+            if start is not None:
+                raise ReleaseError(f"{path}:{i + 1}: {MATH_BEGIN} inside another math block")
+            start, indent = i, line[: len(line) - len(line.lstrip())]
+        elif stripped == MATH_END:
+            if start is None:
+                raise ReleaseError(f"{path}:{i + 1}: {MATH_END} without a matching {MATH_BEGIN}")
+            blocks.append((start, i, indent, lines[start + 1: i]))
+            start = None
+    if start is not None:
+        raise ReleaseError(f"{path}:{start + 1}: {MATH_BEGIN} is never closed by {MATH_END}")
+    return blocks
+
+
+def strip_math(text, module, exercises, path):
+    """``text`` with each math block replaced by a pointer to the exercise's notebook section."""
+    lines = text.splitlines()
+    out, last = [], 0
+    for start, end, indent, _ in math_blocks(text, path):
+        func = enclosing_function(lines, start)
+        spec = exercises.get(f"{module}.{func}") if func else None
+        if spec is None:
+            raise ReleaseError(f"{path}:{start + 1}: a math block outside the docstring of an exercise "
+                               f"listed in autograder/config.toml")
+        out += lines[last:start]
+        out.append(f"{indent}(The equations are yours to write: notebook {spec['notebook']}, "
+                   f"section \"{spec['section']}\".)")
+        last = end + 1
+    out += lines[last:]
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def _math_key(line):
+    """An equation line without whitespace: the same equation however it is spaced."""
+    return "".join(line.split())
+
+
+def math_lines(source_root):
+    """{equation key: 'file:line'} of every line inside a math block of the source package."""
+    found = {}
+    pkg = os.path.join(source_root, "cs231n_lec7")
+    for dirpath, _, files in os.walk(pkg):
+        for fname in sorted(files):
+            if not fname.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, fname)
+            with open(path) as fh:
+                text = fh.read()
+            for start, _, _, body in math_blocks(text, path):
+                for k, line in enumerate(body):
+                    key = _math_key(line)
+                    if len(key) > 4:  # a blank or a lone bracket is no equation
+                        found.setdefault(key, f"{os.path.relpath(path, source_root)}:{start + k + 2}")
+    return found
+
+
+def scan_for_math(release_root, equations):
+    """['file:line: text (equation from source)'] for each stripped equation in the released package.
+
+    An equation counts when its whitespace-free text occurs anywhere in a line's
+    whitespace-free text (a hint that quotes it is a leak too). Notebooks are not
+    scanned: they are where the math is taught.
+    """
+    leaks = []
+    pkg = os.path.join(release_root, "cs231n_lec7")
+    for dirpath, _, files in os.walk(pkg):
+        for fname in sorted(files):
+            if not fname.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, fname)
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+            for i, line in enumerate(lines):
+                key = _math_key(line)
+                if MATH_BEGIN in line or MATH_END in line:
+                    leaks.append(f"{os.path.relpath(path, release_root)}:{i + 1}: a math marker survived")
+                    continue
+                for eq, source in equations.items():
+                    if eq in key:
+                        leaks.append(f"{os.path.relpath(path, release_root)}:{i + 1}: {line.strip()!r} "
+                                     f"(equation from {source})")
+                        break
+    return leaks

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import os
 
+from . import inert
+
 
 def _round(x, digits=6):
     return round(float(x), digits)
@@ -29,6 +31,7 @@ OUTPUT_CHARS = 4000  # of the student's output kept in results.json
 
 
 def first_chars(text, limit=OUTPUT_CHARS):
+    text = inert.strip_control(inert.valid_text(text))
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n[... {len(text) - limit} more characters dropped]"
@@ -56,7 +59,7 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
         for o in outcomes:
             ex, c = o["exercise"], o["check"]
             max_score = exercises[ex]["points"] * c.weight / weights[ex]
-            output = o["message"]
+            output = inert.clip(o["message"])
             if o["fraction"] < 1.0 and ex in diagnoses:
                 output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
             output += "".join(f"\nNote — {n}" for n in o.get("notes", ()))
@@ -68,9 +71,9 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
     max_total = _round(sum(spec["points"] for spec in exercises.values()))
     summary = f"Score {total:g} / {max_total:g}."
     if problem:
-        summary += f" This submission could not be graded: {problem}"
+        summary += f" This submission could not be graded: {inert.clip(problem)}"
     if sandbox_mode == "subprocess":
-        summary += " (Graded without namespace isolation: bubblewrap was not available.)"
+        summary += " (Graded in subprocess mode, without namespace isolation.)"
     return {
         "score": total,
         "output": summary,
@@ -84,7 +87,7 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             "sandbox": sandbox_mode,
             "worker_restarts": int(restarts),
             "grader_version": version,
-            "problem": problem,
+            "problem": inert.clip(problem) if problem else problem,
             "diagnoses": diagnoses,
             "student_output": first_chars(student_output),
             "hidden_checks_output": first_chars(hidden_output),
@@ -93,12 +96,12 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
 
 
 def feedback_md(name, config, outcomes, diagnoses, results, problem):
-    lines = [f"# Feedback for {name}", ""]
+    lines = [f"# Feedback for {inert.md_text(name)}", ""]
     max_total = results["extra_data"]["max_score"]
     lines.append(f"**Score: {results['score']:g} / {max_total:g}**")
     lines.append("")
     if problem:
-        lines += [f"This submission could not be graded: {problem}", ""]
+        lines += [f"This submission could not be graded: {inert.md_text(problem)}", ""]
         return "\n".join(lines) + "\n"
     scores = exercise_scores(config, results)
     lines += ["| exercise | score | points | notebook |", "|---|---|---|---|"]
@@ -130,13 +133,13 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         lines.append("")
         messages = {o["message"] for o in mine}
         if all(o["status"] == "error" for o in mine) and len(messages) == 1:
-            lines += [f"- not graded: {messages.pop()}", ""]
+            lines += [f"- not graded: {inert.md_text(messages.pop())}", ""]
             continue
         for o in visible:
             mark = "passed" if o["fraction"] >= 1.0 else "FAILED"
             lines.append(f"- {mark}: {o['name']}")
             if o["fraction"] < 1.0:
-                lines += [f"  - {line}" for line in o["message"].splitlines()]
+                lines += [f"  - {line}" for line in inert.md_lines(o["message"])]
         if hidden:
             passed = sum(o["fraction"] >= 1.0 for o in hidden)
             lines.append(f"- hidden checks: {passed} of {len(hidden)} passed (their inputs are not shown)")
@@ -148,8 +151,8 @@ def feedback_md(name, config, outcomes, diagnoses, results, problem):
         lines += ["Every check passed.", ""]
     output = results["extra_data"].get("student_output", "").strip()
     if output:
-        lines += ["## What your code printed during the visible checks (first lines)", "", "```",
-                  *output.splitlines()[:20], "```", ""]
+        lines += ["## What your code printed during the visible checks (first lines)", "",
+                  *inert.md_code_block(output.splitlines()[:20]), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -165,9 +168,9 @@ def grade_row(name, config, results):
 def write_grades_csv(path, config, rows):
     fields = ["submission", *config["exercises"], "total", "max", "problem"]
     tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as fh:
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: row.get(k, "") for k in fields})
+            writer.writerow({k: inert.csv_cell(row.get(k, "")) for k in fields})
     os.replace(tmp, path)

@@ -2,22 +2,31 @@
 
 Isolation, strongest first (``Sandbox.mode`` says which one ran):
 
-- ``bwrap``: Debian's bubblewrap. Read-only root; a tmpfs over ``/tmp``, over
-  the project (solution, references, hidden checks), the output folder, the
-  home folder and the submissions' folders; only this submission's work folder
-  is bound in, writable. ``--unshare-all`` (no network, own PID namespace),
-  ``--die-with-parent``, ``--new-session``. The Python install and its
-  site-packages are bound back read-only so numpy imports.
-- ``subprocess``: where bubblewrap is missing or does not work. The same
-  resource limits, scrubbed environment, private work folder and process-tree
-  kill, but the worker *can* read any file the grader's user can read
-  (including the reference solution). Results say so.
+- ``bwrap``: Debian's bubblewrap. Read-only root; size-limited tmpfs over
+  ``/tmp`` and ``/dev/shm`` (the only writable places: ``scratch_mb`` each), a
+  read-only empty tmpfs over the project (solution, references, hidden checks),
+  the output folder, the home folder and the submissions' folders; this
+  submission's package is bound in read-only. ``--unshare-all`` (no network,
+  own PID namespace), ``--die-with-parent``, ``--new-session``, every
+  capability dropped and the seccomp filter of :mod:`autograder.privilege`.
+  As root, bubblewrap sets up the mounts and ``setpriv`` then starts the
+  worker as an unprivileged uid of its own (:class:`privilege.WorkerIds`), no
+  capabilities, ``no_new_privs``; as another user bubblewrap maps it into a user
+  namespace (uid 65534 inside). The Python install is bound back read-only.
+- ``subprocess``: where bubblewrap is missing or does not work. As root the
+  worker still runs as its own unprivileged uid with the seccomp filter (so
+  files only root may read stay unreadable, and RLIMIT_NPROC counts that worker
+  alone); as another user it runs as that user and *can* read whatever the user
+  can (including the reference solution), under the seccomp filter it installs
+  itself, in its own user and PID namespace where ``unshare`` works. Results say so.
 
-Both modes: RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC (not enforced
-for root), a new session, stdout/stderr captured up to a cap, a wall-clock
-deadline on every call, and after the worker ends every process left behind
-(even ones that started their own session) is killed: the grader makes itself
-a child subreaper, so orphans are re-parented to it and swept.
+Both modes: RLIMIT_CPU, RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC (per worker: its
+own uid as root, its own user namespace otherwise; not set when neither
+exists), a new session, stdout/stderr captured up to a cap, a wall-clock
+deadline on every call, and after the worker ends every process it started is
+killed: its PID namespace (bwrap), every process of its uid (root), or the
+process tree below it plus every orphan re-parented to the grader (a child
+subreaper) since it started — none of which relies on the environment.
 """
 from __future__ import annotations
 
@@ -32,12 +41,18 @@ import sys
 import sysconfig
 import threading
 import time
+import weakref
 
+from . import inert, mountview, privilege
 from . import worker as wire
 
 WORKER_FILE = os.path.abspath(wire.__file__)
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN_VAR = "LEC7_WORKER_TOKEN"
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+
+
+MAX_ANSWER_HEADER = 2 * 2**20  # bytes of JSON in one answer (arrays travel as buffers, capped by answer_mb)
 
 
 class WorkerTimeout(Exception):
@@ -104,16 +119,55 @@ def _reap_children():
 
 
 def bwrap_available() -> bool:
-    """True when bubblewrap exists and can start a sandbox on this machine."""
+    """True when bubblewrap exists and starts a sandbox here with every option the worker's uses.
+
+    The probe runs ``true`` the way a worker is started (sized tmpfs, ``--perms``, ``--chmod``,
+    ``--remount-ro``, the namespaces, the capability drop, the seccomp filter and, as root,
+    ``setpriv`` to an unprivileged uid): an older bubblewrap that lacks an option, or a container
+    that refuses namespaces, falls back to the subprocess sandbox instead of failing every worker.
+    """
     exe = shutil.which("bwrap")
     if not exe:
         return False
+    cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
+           "--tmpfs", "/tmp", "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7", "--remount-ro", "/dev",
+           "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session"]
+    fd = privilege.program_fd(_SECCOMP) if _SECCOMP is not None else None
+    if fd is not None:
+        cmd += ["--seccomp", str(fd)]
+    if privilege.is_root():
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+                "--", SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--", "true"]
+    else:
+        cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns", "--cap-drop", "ALL",
+                "--", "true"]
     try:
-        probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                "true"], capture_output=True, timeout=10)
+        probe = subprocess.run(cmd, capture_output=True, timeout=10, pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired):
         return False
+    finally:
+        if fd is not None:
+            os.close(fd)
     return probe.returncode == 0
+
+
+_UNSHARE_OK = None
+
+
+def unshare_available() -> bool:
+    """True when util-linux ``unshare`` can give a worker its own user and PID namespace (not as root)."""
+    global _UNSHARE_OK
+    if _UNSHARE_OK is None:
+        exe = shutil.which("unshare")
+        try:
+            _UNSHARE_OK = bool(exe) and subprocess.run(
+                [exe, "--user", "--pid", "--fork", "--kill-child", "true"], capture_output=True,
+                timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _UNSHARE_OK = False
+    return _UNSHARE_OK
 
 
 def python_paths():
@@ -124,29 +178,92 @@ def python_paths():
     return sorted(p for p in paths if p and os.path.isdir(p))
 
 
+def _check_reachable(workdir, python):
+    """As root without namespaces the worker runs as an unprivileged uid: it must reach its Python."""
+    for path in (os.path.dirname(workdir), *([os.path.realpath(python)] if python else [])):
+        folder = path if os.path.isdir(path) else os.path.dirname(path)
+        while folder not in ("/", ""):
+            if not os.stat(folder).st_mode & 0o001:
+                raise SandboxError(f"the worker runs as an unprivileged user, which cannot enter {folder} "
+                                   f"(needed for {path}): install Python outside root-only folders "
+                                   f"(e.g. a venv under /opt) or grade with bubblewrap")
+            folder = os.path.dirname(folder)
+
+
+def preflight(mode="auto"):
+    """Refuse early (one sentence for the instructor) when workers could not start as promised here."""
+    if mode == "auto":
+        if Sandbox._bwrap_ok is None:
+            Sandbox._bwrap_ok = bwrap_available()
+        mode = "bwrap" if Sandbox._bwrap_ok else "subprocess"
+    if mode == "bwrap" and privilege.is_root() and not os.access(SETPRIV, os.X_OK):
+        raise SystemExit(f"cannot start workers as their own uid: {SETPRIV} is missing (install util-linux)")
+    if mode == "subprocess" and privilege.is_root():
+        import tempfile
+
+        try:
+            _check_reachable(os.path.join(tempfile.gettempdir(), "x", "sub"), None)
+            _python_view()
+        except SandboxError as err:
+            raise SystemExit(f"cannot grade without bubblewrap as root: {err}") from None
+    return mode
+
+
+def _python_view():
+    """Root-only folders the worker's Python lies in ({folder: entries}); refuses where no view can open them."""
+    steps = mountview.root_only_steps([sys.executable, os.path.realpath(sys.executable), *python_paths(),
+                                       *site_dirs()])
+    if steps and not mountview.available():
+        folder = next(iter(steps))
+        raise SandboxError(f"the worker runs as an unprivileged user, which cannot enter {folder} (needed for "
+                           f"{os.path.realpath(sys.executable)}), and this machine refuses the private mount view "
+                           f"that would open it: install Python outside root-only folders (e.g. a venv under "
+                           f"/opt) or grade with bubblewrap")
+    return steps
+
+
 def site_dirs():
     return sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 
 
 class Limits:
-    def __init__(self, cpu_time_s=60, memory_mb=2048, file_size_mb=16, processes=64, output_kb=64):
+    def __init__(self, cpu_time_s=60, memory_mb=2048, file_size_mb=16, processes=64, output_kb=64,
+                 scratch_mb=64, answer_mb=64, worker_uid_base=1_900_000_000):
         self.cpu_time_s, self.memory_mb = int(cpu_time_s), int(memory_mb)
         self.file_size_mb, self.processes, self.output_kb = int(file_size_mb), int(processes), int(output_kb)
+        self.scratch_mb, self.answer_mb, self.worker_uid_base = int(scratch_mb), int(answer_mb), int(worker_uid_base)
 
     @classmethod
     def from_config(cls, cfg):
-        keys = ("cpu_time_s", "memory_mb", "file_size_mb", "processes", "output_kb")
+        keys = ("cpu_time_s", "memory_mb", "file_size_mb", "processes", "output_kb", "scratch_mb", "answer_mb",
+                "worker_uid_base")
         return cls(**{k: cfg[k] for k in keys if k in cfg})
 
-    def apply(self):  # runs in the child before exec
+    def apply(self, nproc=True):  # runs in the child before exec
         os.setsid()
         resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_time_s, self.cpu_time_s + 1))
         mem = self.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
         size = self.file_size_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_NPROC, (self.processes, self.processes))
+        if nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.processes, self.processes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+_SECCOMP = privilege.seccomp_program()
+_WORKER_IDS = None
+
+
+def worker_ids(base):
+    global _WORKER_IDS
+    if _WORKER_IDS is None or _WORKER_IDS.base != base:
+        _WORKER_IDS = privilege.WorkerIds(base)
+    return _WORKER_IDS
+
+
+class SandboxError(Exception):
+    """The sandbox cannot be set up as promised on this machine (said to the instructor)."""
 
 
 class Sandbox:
@@ -169,6 +286,10 @@ class Sandbox:
         self.mode = mode
         self.proc = None
         self.token = None
+        self.uid = None            # the worker's own uid when the grader runs as root
+        self._since = None         # start time (clock ticks) of the current worker, for the tree sweep
+        self._script_dir = None    # a folder the worker may read but not write, holding _worker.py
+        self._view = {}            # root-only folders to open in the worker's mount view (see mountview.py)
         self._output = bytearray()  # the first output_kb of everything the workers printed
         self._stream_total = 0       # bytes printed in all (kept or not), across restarts
         self._lock = threading.Lock()
@@ -178,15 +299,46 @@ class Sandbox:
         self._drain = None
         self.restarts = 0
         self._started = False
+        self.changed_inputs = []   # (function, argument index) of array arguments a call changed in place
         become_subreaper()
 
     # ----------------------------------------------------------- process
-    def _command(self):
-        inner_dir = "/tmp/submission" if self.mode == "bwrap" else self.workdir
-        py = [sys.executable, "-S", "-B", os.path.join(inner_dir, "_worker.py"), *site_dirs()]
+    @property
+    def privileges(self) -> dict:
+        """What the worker runs as (for results.json): uid, seccomp, user namespace."""
+        return {"uid": self.uid if self.uid is not None else os.geteuid(),
+                "seccomp": _SECCOMP is not None and (self.mode == "bwrap" or self.uid is not None
+                                                     or self._worker_seccomp()),
+                "user_namespace": self._own_namespace(),
+                "processes_per_worker": self.uid is not None or self._own_namespace()}
+
+    def _worker_seccomp(self):
+        """True when the worker installs the filter itself (another user, no bubblewrap)."""
+        return _SECCOMP is not None and self.mode != "bwrap" and self.uid is None and not privilege.is_root()
+
+    def _python(self, seccomp_fd=None):
+        script = os.path.join("/tmp/.lec7" if self.mode == "bwrap" else self._script_dir, "_worker.py")
+        nproc = [f"--nproc={self.limits.processes}"] if self._own_namespace() else []
+        seccomp = [f"--seccomp-fd={seccomp_fd}"] if self._worker_seccomp() and seccomp_fd is not None else []
+        return [sys.executable, "-S", "-B", script, *nproc, *seccomp, *site_dirs()]
+
+    def _own_namespace(self):
+        """True when the worker gets a user namespace of its own (bwrap, or unshare as another user)."""
+        if self.uid is not None or privilege.is_root():
+            return False
+        return self.mode == "bwrap" or unshare_available()
+
+    def _command(self, seccomp_fd):
+        py = self._python(seccomp_fd)
         if self.mode != "bwrap":
+            if self._own_namespace():  # own user + PID namespace: per-worker NPROC, all killed with it
+                return [shutil.which("unshare"), "--user", "--pid", "--fork", "--kill-child", "--"] + py, \
+                    self.workdir
             return py, self.workdir
-        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        scratch = str(self.limits.scratch_mb * 2**20)
+        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--size", scratch, "--perms", "1777", "--tmpfs", "/tmp",
+               "--size", scratch, "--perms", "1777", "--tmpfs", "/dev/shm"]
         needed = python_paths()
         for n in sorted({os.path.realpath(n) for n in needed} | {os.path.abspath(n) for n in needed}):
             if n.startswith("/tmp" + os.sep):  # a Python installed under /tmp stays usable
@@ -198,28 +350,106 @@ class Sandbox:
         if tmp != "/tmp":
             hidden.append(tmp)
         needed_real = sorted({os.path.realpath(n) for n in needed} | {os.path.abspath(n) for n in needed})
+        covered = ["/tmp"]  # already an empty tmpfs
+        readonly = []
         for h in sorted({os.path.realpath(h) for h in hidden if h and os.path.isdir(h)}):
             if h == "/" or any(h == n or h.startswith(n + os.sep) for n in needed_real):
                 continue  # never hide the Python install itself
-            cmd += ["--tmpfs", h]
+            if any(h == c or h.startswith(c + os.sep) for c in covered):
+                continue
+            covered.append(h)
+            cmd += ["--size", "65536", "--tmpfs", h]
+            parents = set()
             for n in needed_real:
                 if n.startswith(h + os.sep):
                     cmd += ["--ro-bind", n, n]
-        cmd += ["--bind", self.workdir, "/tmp/submission", "--chdir", "/tmp/submission",
-                "--unshare-all", "--die-with-parent", "--new-session", "--"]
+                    folder = os.path.dirname(n)
+                    while folder.startswith(h + os.sep):
+                        parents.add(folder)
+                        folder = os.path.dirname(folder)
+            for folder in sorted(parents):  # folders bubblewrap made (0700): let the worker pass
+                if not any(folder == n or folder.startswith(n + os.sep) for n in needed_real):
+                    cmd += ["--chmod", "0755", folder]
+            readonly.append(h)
+        for h in readonly:
+            cmd += ["--remount-ro", h]
+        cmd += ["--ro-bind", self.workdir, "/tmp/submission",
+                "--ro-bind", os.path.join(self._script_dir, "_worker.py"), "/tmp/.lec7/_worker.py",
+                "--chmod", "0755", "/tmp/.lec7",
+                "--remount-ro", "/dev", "--chdir", "/tmp/submission",
+                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--die-with-parent", "--new-session"]
+        if seccomp_fd is not None:
+            cmd += ["--seccomp", str(seccomp_fd)]
+        if self.uid is None:  # another user: a user namespace, nothing held inside it
+            cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns", "--cap-drop", "ALL"]
+            return cmd + ["--"] + py, self.workdir
+        # root: bubblewrap mounts, then setpriv becomes the worker's own uid and drops everything
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP",
+                "--", SETPRIV, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return cmd + py, self.workdir
+
+    def _prepare_files(self):
+        """Once per sandbox: the worker script in a folder the worker cannot write; as root, its uid."""
+        import tempfile
+
+        if self._script_dir is None:
+            self._script_dir = tempfile.mkdtemp(prefix="lec7-worker-")
+            weakref.finalize(self, shutil.rmtree, self._script_dir, True)  # also when close() is never called
+            os.chmod(self._script_dir, 0o755)
+            target = os.path.join(self._script_dir, "_worker.py")
+            shutil.copyfile(WORKER_FILE, target)
+            os.chmod(target, 0o644)
+        if privilege.is_root() and self.uid is None:
+            self.uid = worker_ids(self.limits.worker_uid_base).acquire()
+            if self.mode != "bwrap":
+                privilege.chown_tree(self.workdir, self.uid)
+                os.chmod(self.workdir, 0o700)
+                _check_reachable(self.workdir, None)
+                self._view = _python_view()  # Python in a root-only folder: opened in the worker's own view
+
+    def _preexec(self):
+        limits, uid, seccomp, mode = self.limits, self.uid, _SECCOMP, self.mode
+        view, keep_root = self._view, self._script_dir
+
+        def apply():  # in the child, before exec
+            # NPROC: per uid as root; in bwrap as another user the worker sets it inside its user namespace
+            limits.apply(nproc=uid is not None)
+            if mode == "bwrap":
+                return
+            if uid is not None:
+                if view:
+                    mountview.open_view(view, keep_root)
+                privilege.drop_bounding_set()
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                if seccomp is not None:
+                    privilege.install_seccomp(seccomp)
+
+        return apply
 
     def start(self):
         self._started = True
-        shutil.copyfile(WORKER_FILE, os.path.join(self.workdir, "_worker.py"))
+        self._prepare_files()
         self.token = os.urandom(8).hex()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
                "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", TOKEN_VAR: self.token}
-        cmd, cwd = self._command()
-        self._inbox = bytearray()  # bytes read ahead from the worker's answers
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, preexec_fn=self.limits.apply, bufsize=0)
+        seccomp_fd = None
+        if _SECCOMP is not None and (self.mode == "bwrap" or self._worker_seccomp()):
+            seccomp_fd = privilege.program_fd(_SECCOMP)
+        try:
+            cmd, cwd = self._command(seccomp_fd)
+            self._inbox = bytearray()  # bytes read ahead from the worker's answers
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, preexec_fn=self._preexec(), bufsize=0,
+                                         pass_fds=() if seccomp_fd is None else (seccomp_fd,))
+        finally:
+            if seccomp_fd is not None:
+                os.close(seccomp_fd)
+        self._since = privilege.start_time(self.proc.pid)
         os.set_blocking(self.proc.stdin.fileno(), False)  # writes honour the deadline too (see _write_all)
         self._drain = threading.Thread(target=self._drain_output, args=(self.proc.stderr,), daemon=True)
         self._drain.start()
@@ -296,27 +526,34 @@ class Sandbox:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self):
-        """Kill the worker, its process group and anything it left behind."""
+        """Kill the worker and everything it started (see the module docstring)."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
-        for attempt in range(3):
+        below = set() if self.uid is not None else privilege.descendants(proc.pid, self._since)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in below:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        try:
+            proc.kill()
+            proc.wait(timeout=5)
+        except (subprocess.TimeoutExpired, OSError):
+            pass
+        if self.uid is not None:
+            privilege.kill_uid(self.uid)
+        else:
+            privilege.sweep_tree(proc.pid, self._since)
             for pid in _processes_with_token(self.token):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                continue
-            if not _processes_with_token(self.token):
-                break
-            time.sleep(0.05)
         for stream in (proc.stdin, proc.stdout):
             try:
                 stream.close()
@@ -325,6 +562,18 @@ class Sandbox:
         if self._drain is not None:
             self._drain.join(timeout=1)
         _reap_children()
+
+    def close(self):
+        """:meth:`stop`, then give back the worker's uid and remove what it left in shared folders."""
+        self.stop()
+        if self.uid is not None:
+            if self.mode != "bwrap":
+                privilege.remove_files_of(self.uid)
+            worker_ids(self.limits.worker_uid_base).release(self.uid)
+            self.uid = None
+        if self._script_dir is not None:
+            shutil.rmtree(self._script_dir, ignore_errors=True)
+            self._script_dir = None
 
     def restart(self):
         self.stop()
@@ -410,21 +659,28 @@ class Sandbox:
         except (BrokenPipeError, OSError):
             raise WorkerDied(self._death_reason()) from None
         (n,) = wire._HEADER.unpack(self._read_exact(wire._HEADER.size, deadline))
-        if n > wire.MAX_FRAME:
-            raise WorkerDied("the worker sent a malformed answer")
+        if n > MAX_ANSWER_HEADER:
+            raise WorkerDied("the worker sent an answer that is too large")
         try:
             answer = __import__("json").loads(self._read_exact(n, deadline))
             if not isinstance(answer, dict):
                 raise ValueError("not an object")
             sizes = [int(s) for s in answer.pop("buffers", [])]
-        except (ValueError, TypeError, RecursionError):
+        except (ValueError, TypeError, RecursionError, AttributeError):
             raise WorkerDied("the worker sent a malformed answer") from None
-        if sum(sizes) > wire.MAX_FRAME:
-            raise WorkerDied("the worker sent an answer that is too large")
+        if any(s < 0 for s in sizes) or sum(sizes) > self.limits.answer_mb * 2**20:
+            raise WorkerDied(f"the worker sent an answer larger than {self.limits.answer_mb} MB")
         return answer, [self._read_exact(s, deadline) for s in sizes]
 
     def call(self, fn, args, kwargs, timeout):
-        """Call ``fn`` ('module.function') in the worker; mirror in-place changes to args."""
+        """Call ``fn`` ('module.function') in the worker.
+
+        Dict arguments take the state the call left in them (``config`` carries
+        state, as in CS231n). Array arguments are never overwritten: the judge's
+        arrays keep their values, so expected values computed from them are
+        computed from the judge's own copies; an array the call changed in place is
+        recorded in :attr:`changed_inputs` (the grader fails that check).
+        """
         header, buffers = call_request(fn, args, kwargs)
         answer, out = self.request(header, buffers, timeout)
         if not answer.get("ok"):
@@ -432,8 +688,12 @@ class Sandbox:
         try:
             result = wire.decode(answer["result"], out)
             for index, value in answer.get("writeback", []):
-                _mirror(args[int(index)], wire.decode(value, out))
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+                index = int(index)
+                if not 0 <= index < len(args):
+                    raise IndexError("writeback of an argument that was not given")
+                if _mirror(args[index], wire.decode(value, out)):
+                    self.changed_inputs.append((fn, index))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         return result
 
@@ -446,7 +706,7 @@ class Sandbox:
             raise _student_error(answer)
         try:
             results = wire.decode(answer["results"], out)
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         if not isinstance(results, list) or len(results) != len(arg_lists):
             raise StudentError("BadReturnValue", "the worker answered the wrong number of results", "")
@@ -468,20 +728,26 @@ def error_fields(answer) -> dict:
 
 
 def _student_error(answer):
+    """The StudentError of an error answer, every field clipped (a worker may send megabytes)."""
     err = error_fields(answer)
-    return StudentError(str(err.get("type", "Error")), str(err.get("message", "")), str(err.get("where", "")))
+    return StudentError(inert.clip(err.get("type", "Error"), inert.NAME_CHARS),
+                        inert.clip(err.get("message", ""), 1000), inert.clip(err.get("where", ""), 200))
 
 
 def _mirror(original, new):
-    """Reflect a worker-side in-place change of an argument into the judge's object."""
+    """Apply a worker-side change of a dict argument to the judge's dict; True if an array was changed.
+
+    Arrays are compared, never written: the judge's inputs stay as the judge made them.
+    """
     import numpy as np
 
-    if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
-        if new.shape == original.shape and not np.array_equal(new, original, equal_nan=True):
-            original[...] = new.astype(original.dtype, copy=False)
-    elif isinstance(original, dict) and isinstance(new, dict):
+    if isinstance(original, np.ndarray):
+        return not (isinstance(new, np.ndarray) and new.shape == original.shape and new.dtype == original.dtype
+                    and np.array_equal(new, original, equal_nan=True))
+    if isinstance(original, dict) and isinstance(new, dict):
         original.clear()
         original.update(new)
+    return False
 
 
 class RemoteFunctions:

@@ -1,10 +1,13 @@
 """The worker: runs a student's functions on request, and nothing else.
 
-This file is copied into each submission's sandbox and started as a script
-(``python -S worker.py SITE_DIR...``); it imports only the standard library,
-numpy and — on request — the student's ``cs231n_lec7`` package from its own
-folder. It never sees the reference solution, the references or the hidden
-checks.
+This file is copied into a folder the worker can read but not write and
+started as a script (``python -S worker.py [--nproc=N] SITE_DIR...``) in the
+submission's folder; it imports only the standard library, numpy and — on
+request — the student's ``cs231n_lec7`` package from the working directory. It
+never sees the reference solution, the references or the hidden checks.
+``--nproc=N`` sets RLIMIT_NPROC before any student code runs (inside a user
+namespace, where it counts this worker's processes alone); ``--seccomp-fd=FD``
+installs the seccomp filter read from FD (where nothing installed it before).
 
 Protocol (on the process's original stdin/stdout; the student's prints go to
 stderr, which the judge captures and caps):
@@ -169,10 +172,16 @@ def _where(exc):
 
 
 def _error(exc):
-    message = str(exc)
+    try:
+        message = str(exc)
+    except BaseException:  # a __str__ that raises
+        message = "(the exception's message could not be read)"
     if len(message) > 500:
         message = message[:500] + "..."
-    return {"ok": False, "error": {"type": type(exc).__name__, "message": message, "where": _where(exc)}}
+    name = type(exc).__name__
+    if not isinstance(name, str) or len(name) > 100:
+        name = str(name)[:100]
+    return {"ok": False, "error": {"type": name, "message": message, "where": _where(exc)[:200]}}
 
 
 def _changed(array, sent, buffers):
@@ -241,6 +250,23 @@ def serve(proto_in, proto_out):
             write_frame(proto_out, _error(exc), [])
 
 
+def _install_seccomp(fd):
+    """no_new_privs, then the seccomp filter (``struct sock_filter[]``) read from ``fd``."""
+    import ctypes
+
+    with os.fdopen(fd, "rb") as fh:
+        program = fh.read()
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise SystemExit(f"the worker could not install its seccomp filter (errno {ctypes.get_errno()})")
+
+
 def main(argv):
     # Protocol on private copies of stdin/stdout; the student's prints go to stderr.
     proto_in = os.fdopen(os.dup(0), "rb")
@@ -249,8 +275,16 @@ def main(argv):
     os.dup2(devnull, 0)
     os.dup2(2, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1)
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) != here] + argv
+    if argv and argv[0].startswith("--nproc="):
+        import resource
+
+        n = int(argv.pop(0).partition("=")[2])
+        resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
+    if argv and argv[0].startswith("--seccomp-fd="):
+        _install_seccomp(int(argv.pop(0).partition("=")[2]))
+    here = os.getcwd()  # the submission's folder, holding cs231n_lec7/
+    script = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [here] + [p for p in sys.path if p and os.path.abspath(p) not in (here, script)] + argv
     serve(proto_in, proto_out)
 
 

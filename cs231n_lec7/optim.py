@@ -53,14 +53,18 @@ def sgd(w, dw, config=None):
 
 
 def sgd_momentum(w, dw, config=None):
-    """Stochastic gradient descent with momentum.
+    """Stochastic gradient descent with momentum (the second form in the lecture notes).
 
+    .. math-begin
         v <- rho * v - alpha * dw
         w <- w + v
 
     This is the second form in the lecture notes. The first form,
     ``v <- rho * v + dw; w <- w - alpha * v``, keeps a velocity scaled by
     1/alpha and traces exactly the same path while alpha is constant.
+    .. math-end
+
+    The velocity has the units of a step (it is added to w), not of a gradient.
 
     config format:
     - learning_rate: Scalar learning rate alpha (default 1e-2).
@@ -82,12 +86,16 @@ def nesterov_momentum(w, dw, config=None):
     """Nesterov accelerated gradient, in the change-of-variables form.
 
     The look-ahead form evaluates the gradient at x + rho * v. With the change
-    of variables x~ = x + rho * v (we store and update x~ as ``w``, and ``dw``
-    is the gradient at x~), the update becomes:
+    of variables x~ = x + rho * v we store and update x~ as ``w``, and ``dw``
+    is the gradient at x~. The velocity is stored as in ``sgd_momentum``.
+
+    .. math-begin
+    The update becomes:
 
         v_prev <- v
         v      <- rho * v - alpha * dw
         w      <- w - rho * v_prev + (1 + rho) * v
+    .. math-end
 
     config format:
     - learning_rate: Scalar learning rate alpha (default 1e-2).
@@ -108,11 +116,13 @@ def nesterov_momentum(w, dw, config=None):
 def adagrad(w, dw, config=None):
     """AdaGrad: per-parameter step sizes from the sum of squared gradients.
 
+    .. math-begin
         cache <- cache + dw**2
         w     <- w - alpha * dw / (sqrt(cache) + eps)
 
     Because ``cache`` only grows, the effective step size alpha/sqrt(cache)
     shrinks towards zero over a long run.
+    .. math-end
 
     config format:
     - learning_rate: Scalar learning rate alpha (default 1e-2).
@@ -132,8 +142,10 @@ def adagrad(w, dw, config=None):
 def rmsprop(w, dw, config=None):
     """RMSProp: AdaGrad with a leaky (exponentially decaying) cache.
 
+    .. math-begin
         cache <- d * cache + (1 - d) * dw**2
         w     <- w - alpha * dw / (sqrt(cache) + eps)
+    .. math-end
 
     config format:
     - learning_rate: Scalar learning rate alpha (default 1e-2).
@@ -156,6 +168,11 @@ def rmsprop(w, dw, config=None):
 def adam(w, dw, config=None):
     """Adam: momentum (first moment) plus RMSProp (second moment), bias-corrected.
 
+    The step counter t is incremented BEFORE it is used: the first step uses
+    t = 1. m and v are the moving averages of dw and dw**2 (beta1, beta2 are
+    their decay rates); the step uses their bias-corrected versions.
+
+    .. math-begin
         t  <- t + 1                          (increment BEFORE use: first step t=1)
         m  <- beta1 * m + (1 - beta1) * dw
         v  <- beta2 * v + (1 - beta2) * dw**2
@@ -165,6 +182,7 @@ def adam(w, dw, config=None):
 
     Without the bias correction, m and v start near zero, and because v is
     much closer to zero than m, the first steps are huge.
+    .. math-end
 
     config format:
     - learning_rate: Scalar learning rate alpha (default 1e-3).

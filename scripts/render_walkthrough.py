@@ -1,6 +1,6 @@
 """Render the notebooks, executed with the solutions in place, as HTML for self-study readers.
 
-    python scripts/render_walkthrough.py OUT_DIR [--notebook notebooks/03_adaptive.ipynb ...]
+    python scripts/render_walkthrough.py --out _build/walkthrough [--notebook notebooks/03_adaptive.ipynb ...]
 
 Each source notebook is executed top to bottom (nbclient, the ``python3`` kernel of this
 environment, working directory ``notebooks/``, the source tree's ``cs231n_lec7`` first on
@@ -8,6 +8,9 @@ the path) and written as ``OUT_DIR/<name>.html`` with nbconvert's HTMLExporter; 
 ``OUT_DIR/index.html`` links them in order. Hidden-test regions are removed first (they
 are for grading, and need the instructor's ``autograder``); solution blocks are kept,
 without their marker lines. A cell that raises stops the render, unless ``--allow-errors``.
+
+Formulas render offline: MathJax is copied from the ``jupyter-server-mathjax`` package
+(a dependency) into ``OUT_DIR/mathjax/`` and the pages load it from there, never from a CDN.
 
 ``run_notebook`` is also used by tests/test_notebooks.py and benchmarks/bench_notebooks.py.
 """
@@ -26,6 +29,21 @@ import nbformat
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+DEFAULT_OUT = os.path.join("_build", "walkthrough")
+MATHJAX_DIR = "mathjax"
+# MathJax 2 as jupyter-server-mathjax ships it: TeX input, HTML-CSS output; "Safe" as nbconvert uses.
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+# nbconvert's "lab" page, minus require.js from a CDN (only widgets need it; these pages have none),
+# plus MathJax told to use the STIX-Web fonts it ships (its default TeX fonts are not in the package).
+TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{{ super() }}
+<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}});
+</script>
+{%- endblock html_head_js_mathjax -%}
+"""
 
 
 def source_notebooks():
@@ -86,13 +104,39 @@ td{{padding:.2em 1em .2em 0}}</style></head>
 """
 
 
-def render(out_dir, notebooks=None, allow_errors=False, timeout=120):
+def copy_mathjax(out_dir):
+    """Copy MathJax (from jupyter-server-mathjax) to ``out_dir/mathjax``; return the pages' URL for it."""
+    import shutil
+
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("jupyter-server-mathjax is not installed: pip install -e . (it is a dependency), "
+                         "so that formulas render without a network") from None
+    source = os.path.join(os.path.dirname(jupyter_server_mathjax.__file__), "static")
+    if not os.path.isfile(os.path.join(source, "MathJax.js")):
+        raise SystemExit(f"{source} holds no MathJax.js: reinstall jupyter-server-mathjax")
+    target = os.path.join(out_dir, MATHJAX_DIR)
+    if os.path.isdir(target):
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
+
+
+RENDER_TIMEOUT_S = 600  # per cell: only an endless loop takes that long, even on a busy shared machine
+
+
+def render(out_dir, notebooks=None, allow_errors=False, timeout=RENDER_TIMEOUT_S):
     """Execute and render ``notebooks`` (default: all source notebooks); return [(name, title, seconds)]."""
     from nbconvert import HTMLExporter
 
     notebooks = source_notebooks() if notebooks is None else list(notebooks)
     os.makedirs(out_dir, exist_ok=True)
-    exporter = HTMLExporter(template_name="lab")
+    from jinja2 import DictLoader
+
+    exporter = HTMLExporter(template_name="lab", template_file="walkthrough.html.j2",
+                            extra_loaders=[DictLoader({"walkthrough.html.j2": TEMPLATE})],
+                            mathjax_url=copy_mathjax(out_dir))
     done = []
     for path in notebooks:
         name = os.path.splitext(os.path.basename(path))[0]
@@ -113,17 +157,26 @@ def render(out_dir, notebooks=None, allow_errors=False, timeout=120):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir")
+    parser.add_argument("--out", default=None, metavar="OUT_DIR",
+                        help=f"folder for the HTML pages (default: {DEFAULT_OUT})")
+    parser.add_argument("out_dir", nargs="?", default=None, help=argparse.SUPPRESS)  # older spelling
     parser.add_argument("--notebook", action="append", default=None, help="render only these (repeatable)")
     parser.add_argument("--allow-errors", action="store_true", help="render even when a cell raises")
-    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=RENDER_TIMEOUT_S,
+                        help=f"seconds per cell before the render stops (default {RENDER_TIMEOUT_S})")
     args = parser.parse_args(argv)
+    if args.out and args.out_dir and os.path.abspath(args.out) != os.path.abspath(args.out_dir):
+        parser.error(f"two output folders given ({args.out_dir} and --out {args.out}): give one")
+    out_dir = args.out or args.out_dir or DEFAULT_OUT
     notebooks = args.notebook or source_notebooks()
     if not notebooks:
         print("no notebooks to render in notebooks/", file=sys.stderr)
         return 1
-    done = render(args.out_dir, notebooks, allow_errors=args.allow_errors, timeout=args.timeout)
-    print(f"{len(done)} notebooks rendered; open {os.path.join(args.out_dir, 'index.html')}")
+    missing = [p for p in notebooks if not os.path.isfile(p)]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    done = render(out_dir, notebooks, allow_errors=args.allow_errors, timeout=args.timeout)
+    print(f"{len(done)} notebooks rendered; open {os.path.join(out_dir, 'index.html')}")
     return 0
 
 

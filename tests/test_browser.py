@@ -7,7 +7,11 @@ download is not used). Opens ``01_sgd_problems.ipynb`` (else the first notebook,
 ``$LEC7_BROWSER_NOTEBOOK``), runs Run → Run All Cells, waits until every code cell has
 run and the kernel is idle, then asserts that figures were rendered (``<img>`` with
 image/png data in output areas) and that no output is an error or stderr. A screenshot
-is saved to ``artifacts/browser_<notebook>.png``.
+is saved to the test's temporary folder (or ``$LEC7_ARTIFACTS/browser_<notebook>.png`` when set).
+
+The walkthrough test renders a notebook with formulas through ``scripts/render_walkthrough.py``
+and opens the page from disk with every request that is not a local file refused (the
+network "off"): each formula must be typeset by MathJax (the local copy), none left as ``$…$``.
 
 Install the browser with ``apt-get install -y chromium``; the test is skipped without it.
 """
@@ -30,7 +34,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = os.path.join(ROOT, "artifacts")
+ARTIFACTS = os.environ.get("LEC7_ARTIFACTS")  # keep screenshots there; else in the test's tmp folder
 RUN_TIMEOUT_S = 240
 
 try:
@@ -116,10 +120,71 @@ def jupyterlab(tmp_path):
         log.close()
 
 
-def test_run_all_cells_renders_figures(jupyterlab):
+FORMULAS = [
+    "Momentum: $v_{t+1} = \\rho v_t + \\nabla f(x_t)$, then $x_{t+1} = x_t - \\alpha v_{t+1}$.",
+    "$$\\hat m_t = \\frac{m_t}{1 - \\beta_1^t}, \\qquad \\hat v_t = \\frac{v_t}{1 - \\beta_2^t}$$",
+    "Adam's step: $x_{t+1} = x_t - \\alpha \\hat m_t / (\\sqrt{\\hat v_t} + \\varepsilon)$.",
+]
+
+
+def test_walkthrough_formulas_render_offline(tmp_path):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)")
+    if sync_playwright is None:
+        pytest.skip("Python playwright is not installed (pip install playwright)")
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from render_walkthrough import render
+
+    source = tmp_path / "formulas.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# Formulas\n\n" + "\n\n".join(FORMULAS)),
+                                       new_code_cell("print('done')")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), str(source))
+    out = tmp_path / "walkthrough"
+    render(str(out), [str(source)])
+    expected = sum(f.count("$$") // 2 + (f.count("$") - f.count("$$") * 2) // 2 for f in FORMULAS)
+    shot = tmp_path / "walkthrough.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            refused = []
+
+            def offline(route):
+                if route.request.url.startswith("file://"):
+                    route.continue_()
+                else:
+                    refused.append(route.request.url)
+                    route.abort("internetdisconnected")
+
+            page.route("**/*", offline)
+            page.goto((out / "formulas.html").as_uri())
+            try:
+                page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue && "
+                                       "MathJax.Hub.queue.pending === 0 && "
+                                       "document.querySelectorAll('.MathJax').length > 0", timeout=30_000)
+            except Exception:  # playwright's TimeoutError: the asserts below say what is missing
+                pass
+            typeset = page.locator(".jp-MarkdownOutput .MathJax").count()
+            text = page.inner_text(".jp-MarkdownOutput")
+            errors = page.locator(".MathJax_Error, merror").count()
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert not refused, f"the walkthrough page asked the network for {refused}"
+    assert typeset == expected, f"{typeset} of {expected} formulas typeset (screenshot {shot})"
+    assert "$" not in text and "\\frac" not in text, f"raw TeX left on the page: {text[:300]!r}"
+    assert errors == 0, f"MathJax reported {errors} errors (screenshot {shot})"
+
+
+def test_run_all_cells_renders_figures(jupyterlab, tmp_path):
     name = jupyterlab["name"]
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    shot = os.path.join(ARTIFACTS, f"browser_{os.path.splitext(name)[0]}.png")
+    folder = ARTIFACTS or str(tmp_path)
+    os.makedirs(folder, exist_ok=True)
+    shot = os.path.join(folder, f"browser_{os.path.splitext(name)[0]}.png")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 import zipfile
 
 import pytest
@@ -21,9 +22,20 @@ from autograder.grade import grade_batch, load_config
 from autograder.plant import copy_solution, plant_function, replace_module
 from autograder.sandbox import bwrap_available
 
+from privileged import open_root_folders
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MARKER = "lec7_hostile_marker"
+MARKER = f"lec7_hostile_marker_{uuid.uuid4().hex[:12]}"  # this run's own: never another run's leftover
 BWRAP = bwrap_available()
+# Where "write_outside" tries to write. Without bubblewrap nothing stops it, so it writes nowhere:
+# the test suite never leaves files outside its temporary folders.
+OUTSIDE = (f"/tmp/{MARKER}", os.path.expanduser(f"~/{MARKER}"), os.path.join(ROOT, MARKER)) if BWRAP else ()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reachable_python():
+    """As root the worker is an unprivileged uid: it must reach this Python (see privileged.py)."""
+    open_root_folders()
 
 
 def fast_config():
@@ -150,7 +162,7 @@ HOSTILE = {
         _solution = adagrad
         def adagrad(w, dw, config=None):
             import os
-            for path in ("/tmp/{MARKER}", os.path.expanduser("~/{MARKER}"), "{ROOT}/{MARKER}"):
+            for path in {OUTSIDE!r}:
                 try:
                     with open(path, "w") as fh:
                         fh.write("pwned")
@@ -204,8 +216,15 @@ HOSTILE = {
 
 def exercises_of(broken, config):
     if broken in config["exercises"]:
-        return {broken}
-    return {ex for ex in config["exercises"] if ex.startswith(broken + ".")} if broken else set()
+        found = {broken}
+    else:
+        found = {ex for ex in config["exercises"] if ex.startswith(broken + ".")} if broken else set()
+    # the capstone trains with the submission's own update rule, schedule and dropout: it breaks with them
+    from cs231n_lec7 import capstone
+
+    if found & capstone.uses(capstone.training_config()) and "capstone.training_config" in config["exercises"]:
+        found.add("capstone.training_config")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -256,8 +275,10 @@ def test_no_background_process_survives(hostile_batch):
 
 @pytest.mark.skipif(not BWRAP, reason="writes outside the folder are only blocked inside bubblewrap")
 def test_no_file_written_outside(hostile_batch):
-    for path in (f"/tmp/{MARKER}", os.path.expanduser(f"~/{MARKER}"), os.path.join(ROOT, MARKER)):
-        assert not os.path.exists(path), f"the worker wrote {path}"
+    written = [path for path in OUTSIDE if os.path.exists(path)]
+    for path in written:
+        os.remove(path)
+    assert not written, f"the worker wrote {written}"
 
 
 def test_grades_csv_has_every_submission(hostile_batch):
@@ -374,10 +395,12 @@ def test_feedback_hides_hidden_details(tmp_path):
     assert "missing bias correction" in feedback
     hidden_failed = [t for t in results["tests"] if t["visibility"] == "hidden" and t["status"] == "failed"]
     assert hidden_failed, "the hidden trajectory check must catch it"
+    from autograder import inert
+
     for t in hidden_failed:
         assert t["name"] not in feedback
         first_line = t["output"].splitlines()[0]
-        assert first_line not in feedback
+        assert first_line not in feedback and inert.md_text(first_line) not in feedback  # raw or as escaped
     assert "hidden checks:" in feedback
 
 
@@ -458,13 +481,16 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
         _solution = sgd_momentum
         def sgd_momentum(w, dw, config=None):
             import os
-            with open({target!r}, "a") as fh:
-                fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
-            with open({planted!r}, "w") as fh:
-                fh.write("raise SystemExit('planted check module ran in the judge')\\n")
-            os.makedirs(os.path.dirname({bytecode!r}), exist_ok=True)
-            with open({bytecode!r}, "wb") as fh:
-                fh.write(b"planted bytecode")
+            try:
+                with open({target!r}, "a") as fh:
+                    fh.write("\\ndef adam(w, dw, config=None):\\n    return w, config\\n")
+                with open({planted!r}, "w") as fh:
+                    fh.write("raise SystemExit('planted check module ran in the judge')\\n")
+                os.makedirs(os.path.dirname({bytecode!r}), exist_ok=True)
+                with open({bytecode!r}, "wb") as fh:
+                    fh.write(b"planted bytecode")
+            except OSError:  # as root the worker is an unprivileged uid: it cannot write them at all
+                pass
             return _solution(w, dw, config)
         """))
     honest = copy_solution(str(tmp_path / "honest"))
@@ -482,6 +508,10 @@ def test_a_worker_that_rewrites_the_grader_cannot_change_grades(tmp_path):
     for row in rows:
         assert row["total"] == row["max"], row
     results = json.loads((tmp_path / "out" / "vandal" / "results.json").read_text())
+    if os.geteuid() == 0:  # the worker ran as its own unprivileged uid: nothing was written
+        assert "grader_files_restored" not in results["extra_data"]
+        assert results["extra_data"]["worker"]["uid"] != 0
+        return
     assert "cs231n_lec7/optim.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/hidden/zz_planted.py" in results["extra_data"]["grader_files_restored"]
     assert "autograder/__pycache__/zz_report.cpython-311.pyc" in results["extra_data"]["grader_files_restored"]
@@ -493,7 +523,7 @@ def test_package_files_uploaded_without_their_folder(tmp_path):
     from autograder.grade import exercise_modules
 
     config = load_config()
-    assert exercise_modules(config) == ["augmentation.py", "averaging.py", "layers.py", "optim.py",
+    assert exercise_modules(config) == ["augmentation.py", "averaging.py", "capstone.py", "layers.py", "optim.py",
                                         "regularization.py", "schedules.py", "second_order.py"]
     package = os.path.join(copy_solution(str(tmp_path / "src")), "cs231n_lec7")
     with zipfile.ZipFile(tmp_path / "flat.zip", "w") as zf:
@@ -522,5 +552,7 @@ def test_a_module_that_hangs_on_import_costs_one_timeout(tmp_path):
     assert results["extra_data"]["worker_restarts"] == 1
     optim = [t for t in results["tests"] if t["tags"][0].startswith("optim.")]
     assert optim and all(t["score"] == 0 and "did not finish" in t["output"] for t in optim)
-    others = [t for t in results["tests"] if not t["tags"][0].startswith("optim.")]
+    needs_optim = [t for t in results["tests"] if "optim" in config["exercises"][t["tags"][0]].get("needs", ())]
+    assert all(t["score"] == 0 and "did not finish" in t["output"] for t in needs_optim)  # no second timeout
+    others = [t for t in results["tests"] if not t["tags"][0].startswith("optim.") and t not in needs_optim]
     assert all(t["status"] == "passed" for t in others)

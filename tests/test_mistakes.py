@@ -23,7 +23,10 @@ from cs231n_lec7.checks.diagnose import diagnose
 
 # A backward check has to run the student's own forward pass (the cache format is
 # theirs), so a forward mistake may cost points there too. Listed, not hidden.
-DEPENDS_ON = {}
+from cs231n_lec7 import capstone
+
+# The capstone trains with the student's own update rule, schedule and dropout.
+DEPENDS_ON = {"capstone.training_config": capstone.uses(capstone.training_config())}
 PROPERTY = [m for m in MISTAKES if m.detect == "property"]
 
 

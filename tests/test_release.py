@@ -204,6 +204,12 @@ def test_every_exercise_raises_not_implemented_naming_id_and_notebook(release, t
 # ------------------------------------------------------------------ install, visible checks
 @pytest.mark.slow
 def test_release_installs_with_pip_and_imports(release, tmp_path, python_env):
+    from importlib.metadata import version
+
+    setuptools = version("setuptools")
+    assert int(setuptools.split(".")[0]) >= 77, (
+        f"setuptools {setuptools} cannot build a pyproject with license = \"MIT\" without build isolation: "
+        f"pip install -e '.[dev]' brings setuptools>=77 (python3 -m venv on 3.11 comes with 65)")
     target = tmp_path / "site"
     build = tmp_path / "src"
     shutil.copytree(release, build)  # pip may write build/ and *.egg-info next to the sources
@@ -424,3 +430,199 @@ def test_release_with_notebooks_has_no_solutions_or_hidden_tests(tmp_path):
             assert not cell.get("outputs"), f"{fname} cell {n} has outputs"
             for line in source.splitlines():
                 assert not leaked(line, lines), f"{fname} cell {n}: {line.strip()!r}"
+
+
+# ------------------------------------------------------------------ what students run
+def test_release_pyproject_dev_extra_is_what_students_run(release):
+    """``pip install -e '.[dev]'`` in the release brings pytest (the README's check command), not the
+    instructor's browser tooling."""
+    import tomllib
+
+    with open(os.path.join(release, "pyproject.toml"), "rb") as fh:
+        project = tomllib.load(fh)["project"]
+    dev = project["optional-dependencies"]["dev"]
+    assert any(d.startswith("pytest>") for d in dev) and any(d.startswith("pytest-timeout") for d in dev), dev
+    assert not any(d.startswith(("playwright", "nbmake")) for d in dev), dev
+    readme = open(os.path.join(release, "README.md"), encoding="utf-8").read()
+    assert "pip install -e '.[dev]'" in readme and "pack.py" in readme
+
+
+PATH_REF = re.compile(r"(?<![\w/.-])((?:scripts|tests|autograder|datasets|notebooks|cs231n_lec7|examples|docs|"
+                      r"benchmarks)/[\w./-]*[\w/])")
+MADE_BY_COMMANDS = {"datasets/cifar-10-python.tar.gz", "datasets/cifar-10-batches-py"}  # get_datasets.py
+
+
+def dangling_references(root):
+    """['file: path'] for every project path a shipped Markdown file or notebook cell names that is absent."""
+    found = []
+    for dirpath, _, files in os.walk(root):
+        for fname in files:
+            path = os.path.join(dirpath, fname)
+            if fname.endswith(".md"):
+                texts = [open(path, encoding="utf-8").read()]
+            elif fname.endswith(".ipynb"):
+                texts = ["".join(c.get("source", [])) for c in json.load(open(path, encoding="utf-8"))["cells"]]
+            else:
+                continue
+            for text in texts:
+                for ref in PATH_REF.findall(text):
+                    ref = ref.rstrip("/.")
+                    if ref not in MADE_BY_COMMANDS and not os.path.exists(os.path.join(root, ref)):
+                        found.append(f"{os.path.relpath(path, root)}: {ref}")
+    return found
+
+
+def test_dangling_references_are_found(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "here.py").write_text("")
+    (tmp_path / "README.md").write_text("run `python scripts/here.py`, then `scripts/render_walkthrough.py`.\n")
+    assert dangling_references(tmp_path) == ["README.md: scripts/render_walkthrough.py"]
+
+
+@pytest.mark.slow
+def test_release_docs_name_only_files_that_ship(tmp_path):
+    """No README or notebook of the release points to a script, test or grader file it does not hold."""
+    out = make_release(str(tmp_path / "rel"), notebooks=True)
+    assert os.path.isfile(os.path.join(out, "notebooks", "README.md"))
+    problems = dangling_references(out)
+    assert not problems, "the release names files it does not ship:\n" + "\n".join(problems)
+    index = open(os.path.join(out, "notebooks", "README.md"), encoding="utf-8").read()
+    assert "INSTRUCTOR ONLY" not in index and "render_walkthrough" not in index
+
+
+def test_instructor_only_regions_are_stripped():
+    from autograder.release import strip_instructor_only
+
+    text = "keep <!-- BEGIN INSTRUCTOR ONLY -->drop\nthis<!-- END INSTRUCTOR ONLY --> and this\n"
+    assert strip_instructor_only(text) == "keep  and this\n"
+    assert strip_instructor_only("no markers\n") == "no markers\n"
+
+
+# ------------------------------------------------------------------ packing a submission
+def test_pack_zips_only_the_package_and_notebooks_and_the_zip_grades(release, tmp_path):
+    """pack.py (shipped in the release) leaves out .venv, caches, checkpoints, data; the grader grades its zip."""
+    import zipfile
+
+    from autograder.grade import grade_batch, load_config
+
+    work = tmp_path / "mywork"
+    shutil.copytree(release, work)
+    shutil.rmtree(work / "cs231n_lec7")
+    shutil.copytree(PACKAGE, work / "cs231n_lec7", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "notebooks").mkdir(exist_ok=True)
+    (work / "notebooks" / "01_mine.ipynb").write_text("{}")
+    (work / "notebooks" / ".ipynb_checkpoints").mkdir()
+    (work / "notebooks" / ".ipynb_checkpoints" / "01_mine-checkpoint.ipynb").write_text("{}")
+    (work / "notebooks" / "big_output.npy").write_bytes(b"0" * 1000)
+    (work / ".venv" / "lib").mkdir(parents=True)
+    (work / ".venv" / "lib" / "huge.so").write_bytes(b"0" * 100_000)
+    (work / "cs231n_lec7" / "__pycache__").mkdir()
+    (work / "cs231n_lec7" / "__pycache__" / "optim.cpython-311.pyc").write_bytes(b"x")
+    proc = subprocess.run([sys.executable, "pack.py"], cwd=work, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(work / "submission.zip") as zf:
+        names = zf.namelist()
+    assert "cs231n_lec7/optim.py" in names and "notebooks/01_mine.ipynb" in names
+    assert all(n.startswith(("cs231n_lec7/", "notebooks/")) for n in names), names
+    assert not [n for n in names if ".venv" in n or "__pycache__" in n or "checkpoint" in n or n.endswith(".npy")]
+    proc = subprocess.run([sys.executable, "pack.py", str(tmp_path)], cwd=work, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "no cs231n_lec7/ folder" in proc.stderr
+    config = load_config()
+    config["limits"]["per_exercise_timeout_s"] = 4.0
+    row, = grade_batch([str(work / "submission.zip")], str(tmp_path / "out"), config=config, progress=False)
+    assert not row["problem"] and row["total"] == row["max"], row
+
+
+def test_an_oversized_zip_is_told_what_to_leave_out(tmp_path):
+    """A zip of the whole folder (with .venv) is refused with a sentence naming .venv and pack.py."""
+    import zipfile
+
+    from autograder.grade import grade_batch, load_config
+
+    with zipfile.ZipFile(tmp_path / "everything.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("cs231n_lec7/__init__.py", "")
+        zf.writestr(".venv/lib/libhuge.so", b"\0" * (3 * 2**20))
+    config = load_config()
+    config["limits"]["submission_mb"] = 2
+    row, = grade_batch([str(tmp_path / "everything.zip")], str(tmp_path / "out"), config=config, progress=False)
+    assert "more than the 2 MB limit" in row["problem"], row
+    assert ".venv" in row["problem"] and "pack.py" in row["problem"], row["problem"]
+
+
+# ------------------------------------------------------------------ stubs state the contract, notebooks the math
+MATH_BEGIN, MATH_END = ".. math-begin", ".. math-end"
+
+
+def source_equations():
+    """{whitespace-free equation line: 'file:line'} inside the source's math blocks (own scan)."""
+    found = {}
+    for dirpath, _, files in os.walk(PACKAGE):
+        for fname in files:
+            if not fname.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, fname)
+            inside = False
+            for i, line in enumerate(open(path).read().splitlines(), 1):
+                if line.strip() == MATH_BEGIN:
+                    inside = True
+                elif line.strip() == MATH_END:
+                    inside = False
+                elif inside and len("".join(line.split())) > 4:
+                    found.setdefault("".join(line.split()), f"{os.path.relpath(path, ROOT)}:{i}")
+    return found
+
+
+MATH_EXERCISES = ["optim.sgd_momentum", "optim.nesterov_momentum", "optim.adagrad", "optim.rmsprop", "optim.adam",
+                  "layers.dropout_forward", "layers.dropout_backward", "schedules.step_decay",
+                  "schedules.exponential_decay", "schedules.inverse_time_decay", "second_order.newton_step",
+                  "second_order.lbfgs_two_loop", "averaging.ema_update", "averaging.average_predictions"]
+
+
+def test_no_stripped_equation_leaks_and_the_contract_stays(release):
+    """The update equations leave the released package (anywhere in it, quoted or not); each stripped
+    docstring points at its notebook section and keeps the contract (config keys, state, conventions)."""
+    equations = source_equations()
+    assert "w<-w+v" in equations and "t<-t+1(incrementBEFOREuse:firststept=1)" in equations, \
+        "the optimizer docstrings carry math blocks"
+    leaks = []
+    for f in released_files(release):
+        if not (f.startswith("cs231n_lec7") and f.endswith(".py")):
+            continue
+        for i, line in enumerate(open(os.path.join(release, f), encoding="utf-8").read().splitlines(), 1):
+            key = "".join(line.split())
+            if MATH_BEGIN in line or MATH_END in line:
+                leaks.append(f"{f}:{i}: math marker")
+            leaks += [f"{f}:{i}: {line.strip()!r} (from {where})" for eq, where in equations.items() if eq in key]
+    assert not leaks, "\n".join(leaks)
+    for exercise in MATH_EXERCISES:
+        module, _, func = exercise.rpartition(".")
+        tree = ast.parse(open(os.path.join(release, "cs231n_lec7", f"{module}.py")).read())
+        doc = ast.get_docstring(next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == func))
+        spec = EXERCISES[exercise]
+        assert f'notebook {spec["notebook"]}, section "{spec["section"]}"' in doc, (exercise, doc)
+    optim = open(os.path.join(release, "cs231n_lec7", "optim.py")).read()
+    for contract in ("t = 1", "- velocity: State", "- cache: State", "- t: State, the step counter (starts at 0)",
+                     "epsilon is always added *outside* the square root"):
+        assert contract in optim, f"the released optim.py lost the contract line {contract!r}"
+
+
+@pytest.mark.parametrize("target", ["cs231n_lec7/plotting.py", "cs231n_lec7/checks/optim.py"])
+def test_refuses_a_leaked_equation_and_names_the_file(source_copy, tmp_path, target):
+    """An equation quoted outside its math block (a hint, a comment) is refused by the release builder."""
+    with open(source_copy / target, "a") as fh:
+        fh.write('\n\nREMINDER = "Adam: m  <- beta1 * m + (1 - beta1) * dw, then correct the bias"\n')
+    with pytest.raises(ReleaseError) as err:
+        build(source_copy, tmp_path / "out")
+    assert target in str(err.value) and "equation from cs231n_lec7" in str(err.value), str(err.value)
+
+
+def test_refuses_an_unclosed_math_block_or_one_outside_an_exercise(source_copy, tmp_path):
+    path = source_copy / "cs231n_lec7" / "optim.py"
+    delete_line(path, marker_line(path, MATH_END, 1))
+    with pytest.raises(ReleaseError, match=r"optim\.py:\d+: \.\. math-begin"):
+        build(source_copy, tmp_path / "out")
+    shutil.copyfile(os.path.join(PACKAGE, "optim.py"), path)
+    edit(source_copy / "cs231n_lec7" / "plotting.py", '"""', f'"""\n{MATH_BEGIN}\nx = 1\n{MATH_END}\n')
+    with pytest.raises(ReleaseError, match="outside the docstring of an exercise"):
+        build(source_copy, tmp_path / "out2")

@@ -15,6 +15,14 @@ from autograder.plant import copy_solution, plant_function
 from autograder.sandbox import (Limits, RemoteFunctions, Sandbox, StudentError, WorkerDied, WorkerTimeout,
                                 call_request)
 
+from privileged import open_root_folders, traversable_tmpdir
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reachable_python():
+    """As root the worker is an unprivileged uid: it must reach this Python (see privileged.py)."""
+    open_root_folders()
+
 
 def roundtrip(value, handles=None):
     buffers = []
@@ -69,8 +77,11 @@ def test_wire_keeps_unsendable_objects_as_handles():
 
 
 @pytest.fixture
-def solution_dir(tmp_path):
-    return copy_solution(str(tmp_path / "sub"))
+def solution_dir():
+    base = traversable_tmpdir()
+    yield copy_solution(os.path.join(base, "sub"))
+    import shutil
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.parametrize("mode", ["subprocess", "auto"])
@@ -90,7 +101,8 @@ def test_worker_calls_and_mirrors_in_place_changes(solution_dir, mode):
 
 
 def test_worker_sends_back_only_the_arrays_a_call_changed(solution_dir):
-    """In-place changes to array arguments are mirrored; untouched arrays do not travel back."""
+    """In-place changes to array arguments are reported, never written into the judge's arrays; untouched
+    arrays do not travel back."""
     plant_function(solution_dir, "optim.sgd_momentum", (
         "def sgd_momentum(w, dw, config=None):\n"
         "    w -= 0.1 * dw\n"
@@ -102,7 +114,8 @@ def test_worker_sends_back_only_the_arrays_a_call_changed(solution_dir):
         assert answer["ok"] and sorted(i for i, _ in answer["writeback"]) == [0, 2]  # w changed, dw did not
         fn = RemoteFunctions(sandbox)
         fn("optim.sgd_momentum")(w, dw, {})
-        assert np.allclose(w, 0.8) and np.allclose(dw, 2.0)  # the judge's w mirrors the change
+        assert np.allclose(w, 1.0) and np.allclose(dw, 2.0)  # the judge's arrays keep their values
+        assert sandbox.changed_inputs == [("optim.sgd_momentum", 0)]  # ... and the change is on record
     finally:
         sandbox.stop()
 

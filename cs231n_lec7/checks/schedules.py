@@ -26,10 +26,11 @@ SCHEDULES = {
 FIXED_STEPS = np.arange(0, 61)
 SCALAR_STEPS = (0, 1, 9, 10, 11, 30, 59)
 
-HINTS = {
-    "step_decay": "alpha_t = alpha_0 * decay_rate ** floor(t / decay_every): steps 0..decay_every-1 keep alpha_0",
-    "exponential_decay": "alpha_t = alpha_0 * exp(-k t) — a minus sign in the exponent",
-    "inverse_time_decay": "alpha_t = alpha_0 / (1 + k t)",
+HINTS = {  # what the result must satisfy, not the formula (that is the exercise: notebook 04)
+    "step_decay": "steps 0..decay_every-1 keep alpha_0; the rate drops by decay_rate AT each multiple of "
+                  "decay_every and stays constant in between",
+    "exponential_decay": "the rate must fall by the same factor exp(-k) at every step — a sign in the exponent?",
+    "inverse_time_decay": "alpha_0 at t = 0, half of it at t = 1/k: 1/alpha_t grows linearly in t",
 }
 
 

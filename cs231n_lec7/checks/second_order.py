@@ -25,9 +25,10 @@ from .core import STEP_TOL, CheckFailure, as_array, assert_close, check, quiet_n
 N_FIXED = 5
 # Directions go through O(m) vector operations; allow a little more than one step's rounding.
 DIRECTION_TOL = 1e-6
-NEWTON_HINT = "x_new = x - H^{-1} g: solve H p = g with np.linalg.solve(hessian, grad), then subtract p"
-LBFGS_HINT = ("rho_i = 1 / (y_i^T s_i); first loop newest -> oldest, r = gamma q with gamma from the newest "
-              "pair, second loop oldest -> newest; return -r")
+# Hints state conventions, not the equations (those are the exercise: notebook 05).
+NEWTON_HINT = "solve the linear system with np.linalg.solve(hessian, grad) (never form the inverse), then step"
+LBFGS_HINT = ("first loop newest -> oldest, scale by gamma from the newest pair, second loop oldest -> newest; "
+              "the result is a DESCENT direction")
 
 
 # ------------------------------------------------------------------ problems

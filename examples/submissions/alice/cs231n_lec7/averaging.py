@@ -88,12 +88,15 @@ def _check_decay(decay):
 def ema_update(avg_params, params, decay):
     """One step of the exponential moving average (EMA) of a model's parameters.
 
-    For every key k of the dict:
+    For every key k of the dict, ``decay`` is the weight of the OLD average:
+    decay = 0 just copies ``params``; decay = 1 never moves.
 
+    .. math-begin
         avg[k] <- decay * avg[k] + (1 - decay) * params[k]
 
-    decay close to 1 averages over the last ~1 / (1 - decay) steps; decay = 0
-    just copies ``params``; decay = 1 never moves. Start the average with
+    decay close to 1 averages over the last ~1 / (1 - decay) steps.
+    .. math-end
+ Start the average with
     ``init_average(params)`` (a copy, so no bias correction is needed).
 
     Inputs:
@@ -167,7 +170,9 @@ def _as_weights(weights, num_models):
 def average_predictions(prob_list, weights=None):
     """Model ensemble: the (weighted) average of the models' predicted probabilities.
 
+    .. math-begin
         P(y | x) = sum_m w_m P_m(y | x) / sum_m w_m
+    .. math-end
 
     The weights are normalised to sum to one, so only their ratios matter
     (weights = None gives every model the same weight, 1 / M).

@@ -341,13 +341,17 @@ def dropout_forward(x, dropout_param):
     """Forward pass of (inverted) dropout.
 
     During training each unit is kept with probability p and zeroed otherwise;
-    every unit has its own independent coin. Two ways to make the expected
-    output at test time match the training one:
+    every unit has its own independent coin. This layer is INVERTED dropout:
+    test mode returns the input unchanged.
+
+    .. math-begin
+    Two ways to make the expected output at test time match the training one:
 
     - vanilla dropout: train with out = x * keep, and multiply by p at test time;
     - inverted dropout (this layer): train with out = x * keep / p, so the
       expected output equals x, and test time is the identity — nothing to
       change in the deployed network.
+    .. math-end
 
     In train mode, draw the coins from ``np.random.default_rng(seed)`` (seed
     may be None): one uniform number per element of x, kept where it is below
@@ -388,10 +392,14 @@ def dropout_forward(x, dropout_param):
 def dropout_backward(dout, cache):
     """Backward pass of (inverted) dropout.
 
+    Use the very mask the forward pass drew, taken from the cache — never a
+    new one.
+
+    .. math-begin
     The forward pass multiplied x by a fixed mask, so the gradient flows
-    through the same mask: dx = dout * mask in train mode (the very mask the
-    forward pass drew, taken from the cache — never a new one), and
+    through the same mask: dx = dout * mask in train mode, and
     dx = dout in test mode.
+    .. math-end
 
     Inputs:
     - dout: Upstream derivatives, of any shape.

@@ -60,7 +60,9 @@ def _as_output(lr, step):
 def step_decay(step, initial_lr, decay_rate=0.1, decay_every=30):
     """Step decay: multiply the learning rate by ``decay_rate`` every ``decay_every`` steps.
 
+    .. math-begin
         alpha_t = alpha_0 * decay_rate ** floor(t / decay_every)
+    .. math-end
 
     The lecture's ResNet recipe: lr 0.1, times 0.1 at epochs 30, 60 and 90.
 
@@ -84,7 +86,9 @@ def step_decay(step, initial_lr, decay_rate=0.1, decay_every=30):
 def exponential_decay(step, initial_lr, k):
     """Exponential decay: a constant factor exp(-k) per step.
 
+    .. math-begin
         alpha_t = alpha_0 * exp(-k t)
+    .. math-end
 
     Inputs:
     - step: Scalar or array of steps t >= 0 (see the module docstring).
@@ -102,10 +106,12 @@ def exponential_decay(step, initial_lr, k):
 def inverse_time_decay(step, initial_lr, k):
     """1/t decay: the learning rate falls like 1/t for large t.
 
+    .. math-begin
         alpha_t = alpha_0 / (1 + k t)
 
     (The "1 +" keeps alpha_0 at t = 0; the classic stochastic-approximation
     condition sum(alpha_t) = inf, sum(alpha_t**2) < inf holds.)
+    .. math-end
 
     Inputs:
     - step: Scalar or array of steps t >= 0 (see the module docstring).

@@ -44,7 +44,9 @@ def _vector(name, a):
 def newton_step(x, grad, hessian):
     """One Newton step: jump to the minimum of the local quadratic model.
 
+    .. math-begin
         x_new = x - H^{-1} g
+    .. math-end
 
     Compute H^{-1} g by *solving* the linear system H p = g
     (``np.linalg.solve``), never by forming the inverse: solving is cheaper
@@ -121,6 +123,8 @@ def lbfgs_two_loop(grad, s_list, y_list):
         gamma = s^T y / y^T y        (newest pair: s_list[-1], y_list[-1])
 
     — without ever forming a matrix: O(mN) time and memory for m pairs.
+
+    .. math-begin
     With rho_i = 1 / (y_i^T s_i):
 
         q = g
@@ -128,6 +132,7 @@ def lbfgs_two_loop(grad, s_list, y_list):
         r = gamma q
         for i = oldest .. newest:   b = rho_i y_i^T r;     r = r + (a_i - b) s_i
         d = -r
+    .. math-end
 
     Inputs:
     - grad: Array of shape (N,), the gradient g at the current point (do not

@@ -87,10 +87,10 @@ def dropconnect_forward(x, w, b, param):
     """DropConnect affine layer: dropout applied to the WEIGHTS (Wan et al., 2013).
 
     Train mode draws one Bernoulli(p) mask M with the shape of w (p = probability
-    of KEEPING a connection) for the whole mini-batch and uses inverted scaling:
+    of KEEPING a connection) for the whole mini-batch and uses inverted scaling
+    (test mode: nothing to undo, as inverted dropout).
 
-        out = x @ (w * M / p) + b        (train)
-        out = x @ w + b                  (test: nothing to undo, as inverted dropout)
+    (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
 
     with x flattened to shape (N, D) first.
 
@@ -127,9 +127,7 @@ def dropconnect_forward(x, w, b, param):
 def dropconnect_backward(dout, cache):
     """Backward pass of :func:`dropconnect_forward`.
 
-    With W_eff = w * M / p (train) or w (test) from the forward pass:
-
-        dx = dout @ W_eff^T,   dw = (x^T @ dout) * M / p,   db = sum_n dout_n
+    (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
 
     with x flattened to shape (N, D) as in the forward pass; dx is reshaped
     back to x's own shape (N, d_1, ..., d_k).
@@ -159,11 +157,10 @@ def stochastic_depth_forward(x, f, param):
 
     The block computes y = x + F(x). To keep this checkable with plain arrays
     the branch is computed by the caller: ``f`` = F(x) is given. In training
-    each EXAMPLE n keeps its branch with survival probability p:
+    each EXAMPLE n keeps its branch with survival probability p (one coin per
+    example, shared by all its features; the skip path x is never dropped).
 
-        b_n ~ Bernoulli(p)        (one coin per example, shared by all its features)
-        y_n = x_n + b_n * f_n     (train: the skip path x is never dropped)
-        y   = x + p * f           (test: the expected value of the branch)
+    (The equations are yours to write: notebook 07_regularization, section "Stochastic depth".)
 
     The paper draws one coin per block per mini-batch (which is what saves
     compute: a dropped block is not evaluated). One coin per example, as
@@ -198,10 +195,7 @@ def stochastic_depth_forward(x, f, param):
 def stochastic_depth_backward(dout, cache):
     """Backward pass of :func:`stochastic_depth_forward`.
 
-    With g_n = b_n (train) or p (test), y_n = x_n + g_n * f_n, so
-
-        dx_skip = dout            (the gradient through the skip path only)
-        df      = g * dout        (the gradient into the branch's output)
+    (The equations are yours to write: notebook 07_regularization, section "Stochastic depth".)
 
     The full dL/dx of the block is dx_skip plus whatever the branch
     back-propagates from df; a dropped block gets df = 0 for that example.
