@@ -103,13 +103,18 @@ def dropconnect_forward(x, w, b, param):
         out = x @ w + b                  (test: nothing to undo, as inverted dropout)
     .. math-end
 
+    with x flattened to shape (N, D) first.
+
     Dropout zeroes whole activations (a row of w's effect for one example);
     DropConnect zeroes single connections w_ij. (The paper draws a mask per
     example and uses a Gaussian approximation at test time; one mask per
     mini-batch with inverted scaling is the common simplification.)
 
     Inputs:
-    - x: Input data, of shape (N, D).
+    - x: Input data, of shape (N, d_1, ..., d_k): a mini-batch of N examples,
+      each flattened to a row of D = d_1 * ... * d_k numbers, as CS231n's
+      affine_forward does (a 2-D x of shape (N, D) is the case k = 1; a 4-D
+      conv map (N, C, H, W) has D = C * H * W).
     - w: Weights, of shape (D, M).
     - b: Biases, of shape (M,). Biases are never dropped.
     - param: Dictionary with keys:
@@ -129,7 +134,7 @@ def dropconnect_forward(x, w, b, param):
     training = mode == "train"
     weight_mask = (rng.random(w.shape) < p) / p if training else np.ones(w.shape)
     w_dropped = w * weight_mask
-    out = x @ w_dropped + b
+    out = x.reshape(x.shape[0], -1) @ w_dropped + b
     cache = (x, w_dropped, weight_mask)
     ### END SOLUTION
     return out.astype(x.dtype, copy=False), cache
@@ -144,6 +149,9 @@ def dropconnect_backward(dout, cache):
         dx = dout @ W_eff^T,   dw = (x^T @ dout) * M / p,   db = sum_n dout_n
     .. math-end
 
+    with x flattened to shape (N, D) as in the forward pass; dx is reshaped
+    back to x's own shape (N, d_1, ..., d_k).
+
     Use the mask saved by the forward pass: a fresh mask would be the gradient
     of a different network.
 
@@ -151,12 +159,16 @@ def dropconnect_backward(dout, cache):
     - dout: Upstream derivatives, of shape (N, M).
     - cache: The cache returned by dropconnect_forward.
 
-    Returns a tuple (dx, dw, db) shaped like x, w, b.
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of x's shape (N, d_1, ..., d_k).
+    - dw: Gradient with respect to w, of shape (D, M).
+    - db: Gradient with respect to b, of shape (M,).
     """
     ### BEGIN SOLUTION
     x_in, w_eff, connection_scale = cache
-    dx_dc = dout @ w_eff.T
-    dw_dc = (x_in.T @ dout) * connection_scale
+    x_rows = x_in.reshape(x_in.shape[0], -1)
+    dx_dc = (dout @ w_eff.T).reshape(x_in.shape)
+    dw_dc = (x_rows.T @ dout) * connection_scale
     db_dc = dout.sum(axis=0)
     ### END SOLUTION
     return dx_dc, dw_dc, db_dc

@@ -11,8 +11,13 @@
 - Fractional max pooling (given): regions tile the input, widths in {1, 2}.
 - Every known mistake fails its exercise's checks (and is named), and nothing
   else: a check that cannot fail is a defect.
+- DropConnect on 4-D inputs: torch agrees through the flattening; graded by the
+  real grader, 2-D-only code loses exactly the 4-D checks and is named, the
+  solution keeps full marks.
 """
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -94,6 +99,28 @@ def test_dropconnect_backward_matches_torch(mode):
     dout = rng.standard_normal(out.shape)
     tout.backward(torch.tensor(dout))
     for got, t in zip(R.dropconnect_backward(dout, cache), (tx, tw, tb)):
+        np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(5, 2, 3, 2), (4, 3, 5)])
+def test_dropconnect_flattens_any_shape_like_torch(shape):
+    """x of shape (N, d_1, ..., d_k) is used as x.reshape(N, -1); dx comes back in x's shape."""
+    rng = np.random.default_rng(6)
+    d = int(np.prod(shape[1:]))
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((d, 4)), rng.standard_normal(4)
+    out, cache = R.dropconnect_forward(x, w, b, {"mode": "train", "p": 0.6, "seed": 8})
+    mask = cache[2]
+    assert out.shape == (shape[0], 4) and 0 < np.mean(mask == 0) < 1
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tout = tx.reshape(shape[0], -1) @ (tw * torch.tensor(mask)) + tb
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-12)
+    same_rows = R.dropconnect_forward(x.reshape(shape[0], -1), w, b, {"mode": "train", "p": 0.6, "seed": 8})[0]
+    np.testing.assert_array_equal(out, same_rows)
+    dout = rng.standard_normal(out.shape)
+    tout.backward(torch.tensor(dout))
+    dx, dw, db = R.dropconnect_backward(dout, cache)
+    assert dx.shape == shape
+    for got, t in zip((dx, dw, db), (tx, tw, tb)):
         np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
@@ -195,6 +222,67 @@ def test_mistake_fails_only_its_exercise_and_is_named(mistake):
     assert all(ex == mistake.exercise for ex, _ in failures.values()), failures
     if mistake.detect == "check":
         assert any(mistake.title in msg for msg in own), own
+    elif mistake.detect == "property":
+        from cs231n_lec7.checks.core import LocalFunctions
+        from cs231n_lec7.checks.diagnose import diagnose as diagnose_properties
+
+        found = diagnose_properties(mistake.exercise, LocalFunctions(overrides={mistake.exercise: mistake.fn}))
+        assert mistake.title in [f.title for f in found], found
     else:
         ref = reference_functions()(mistake.exercise)
         assert mistake in diagnose(mistake.exercise, mistake.fn, ref)
+
+
+# ------------------------------------------- DropConnect on 4-D inputs, graded for real
+DC = ("regularization.dropconnect_forward", "regularization.dropconnect_backward")
+
+
+def _four_d_checks(exercise):
+    from autograder.grade import all_checks
+    return {c.name for c in all_checks().values() if exercise in c.exercises and "4-D" in c.name}
+
+
+def test_four_d_checks_exist_visible_and_hidden():
+    from autograder.grade import all_checks
+    for exercise in DC:
+        kinds = {c.hidden for c in all_checks().values() if c.name in _four_d_checks(exercise)}
+        assert kinds == {False, True}, exercise
+
+
+def test_two_d_only_dropconnect_loses_the_four_d_checks_and_the_solution_keeps_full_marks(tmp_path):
+    """Through grade_batch (sandboxed workers): each 2-D-only piece fails exactly its exercise's 4-D checks."""
+    from autograder.grade import grade_batch, load_config
+    from autograder.mistakes import MISTAKES
+    from autograder.plant import copy_solution, mistake_source, plant_function
+
+    planted = {"dropconnect_x_not_flattened": "forgot to flatten x",
+               "dropconnect_backward_x_not_flattened": "forgot to flatten x in backward",
+               "dropconnect_backward_dx_flat": "dx not reshaped to x's shape"}
+    mistakes = {m.key: m for m in MISTAKES if m.key in planted}
+    subs = [copy_solution(str(tmp_path / "in" / "solution"))]
+    for key, m in mistakes.items():
+        subs.append(copy_solution(str(tmp_path / "in" / key)))
+        plant_function(subs[-1], m.exercise, mistake_source(m))
+    config = load_config()
+    config["exercises"] = {ex: spec for ex, spec in config["exercises"].items() if ex in DC}
+    out = tmp_path / "out"
+    rows = {r["submission"]: r for r in grade_batch(subs, str(out), jobs=2, config=config, progress=False)}
+    for ex in DC:
+        assert rows["solution"][ex] == pytest.approx(config["exercises"][ex]["points"])
+    assert "Likely bug" not in (out / "solution" / "feedback.md").read_text()
+    for key, title in planted.items():
+        m = mistakes[key]
+        assert m.title == title
+        results = json.loads((out / key / "results.json").read_text())
+        failed = {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
+        assert failed == _four_d_checks(m.exercise), failed
+        assert 0 < rows[key][m.exercise] < config["exercises"][m.exercise]["points"]
+        other = next(ex for ex in DC if ex != m.exercise)
+        assert rows[key][other] == pytest.approx(config["exercises"][other]["points"])
+        feedback = (out / key / "feedback.md").read_text()
+        assert f"Likely bug — {title}:" in feedback, feedback
+        said = feedback.split(f"Likely bug — {title}:")[1].splitlines()[0]
+        if key == "dropconnect_backward_dx_flat":
+            assert "your dx has shape (6, 18)" in said and "(6, 2, 3, 3)" in said, said
+        else:
+            assert "raised ValueError" in said and "(6, 2, 3, 3)" in said, said

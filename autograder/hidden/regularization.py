@@ -2,8 +2,8 @@
 
 Penalties are compared with the live reference on random shapes, strengths and
 l1_ratios (float64 and float32); the DropConnect and stochastic-depth bodies
-of the visible checks run on fresh shapes, keep/survival probabilities and
-seeds. Nothing is stored (``make_references`` is not needed).
+of the visible checks run on fresh shapes (DropConnect also on fresh 3-D and
+4-D inputs), keep/survival probabilities and seeds. Nothing is stored (``make_references`` is not needed).
 """
 from __future__ import annotations
 
@@ -78,7 +78,28 @@ def _(ctx):
     n, d, m = int(ctx.rng.integers(10, 20)), int(ctx.rng.integers(3, 8)), int(ctx.rng.integers(3, 8))
     visible.dc_backward_matches_forward(ctx, n, d, m, p, seed, "train")
     visible.dc_backward_matches_forward(ctx, n, d, m, p, seed, "test")
-    visible.dc_gradient_check(ctx, 4, 3, 3, p, seed)
+    visible.dc_gradient_check(ctx, (4, 3), 3, p, seed)
+
+
+def _conv_shape(ctx, d_max=12):
+    """(N, C, H, W) or (N, C, L), D = C * H * W <= d_max, N > D: a small fresh non-2-D input shape."""
+    while True:
+        dims = [int(d) for d in ctx.rng.integers(1, 4, size=int(ctx.rng.integers(2, 4)))]
+        if 2 <= np.prod(dims) <= d_max:
+            return (int(np.prod(dims)) + int(ctx.rng.integers(1, 4)), *dims)
+
+
+@check(visible.DC_FWD, name="dropconnect_forward: fresh 3-D and 4-D inputs", hidden=True)
+def _(ctx):
+    p, seed = _draw(ctx)
+    visible.dc_any_shape(ctx, _conv_shape(ctx, 27), int(ctx.rng.integers(3, 7)), p, seed)
+
+
+@check(visible.DC_BWD, name="dropconnect_backward: fresh 3-D and 4-D inputs, dx shape and gradient check",
+       hidden=True)
+def _(ctx):
+    p, seed = _draw(ctx)
+    visible.dc_gradient_check(ctx, _conv_shape(ctx), int(ctx.rng.integers(2, 5)), p, seed)
 
 
 @check(visible.SD_FWD, name="stochastic_depth_forward: fresh p, shapes and seeds", hidden=True, weight=2.0)

@@ -4,13 +4,15 @@ Penalties are deterministic: recognised by a probe (``detect="match"``).
 DropConnect and stochastic depth are random: the checks name the symptom
 (``detect="check"``). Forward mistakes keep the solution's cache format and
 store what they really used, so the solution's backward pass stays the exact
-gradient of the wrong forward wherever that is possible.
+gradient of the wrong forward wherever that is possible. Apart from the
+2-D-only ones, DropConnect mistakes flatten x as the solution does, so each
+holds one bug.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.mistakes import Mistake
+from autograder.mistakes import Mistake, Variant
 
 
 # ------------------------------------------------------------ penalties
@@ -45,23 +47,32 @@ def elastic_net_without_half(W, reg, l1_ratio=0.5):
 def dropconnect_masks_activations(x, w, b, param):
     p, mode = param["p"], param["mode"]
     rng = np.random.default_rng(param.get("seed"))
+    x_rows = x.reshape(x.shape[0], -1)
     if mode == "train":
-        x_dropped = x * (rng.random(x.shape) < p) / p
-        return (x_dropped @ w + b).astype(x.dtype), (x_dropped, w, np.ones(w.shape))
-    return (x @ w + b).astype(x.dtype), (x, w, np.ones(w.shape))
+        x_dropped = x_rows * (rng.random(x_rows.shape) < p) / p
+        return (x_dropped @ w + b).astype(x.dtype), (x_dropped.reshape(x.shape), w, np.ones(w.shape))
+    return (x_rows @ w + b).astype(x.dtype), (x, w, np.ones(w.shape))
 
 
 def dropconnect_not_inverted(x, w, b, param):
     p, mode = param["p"], param["mode"]
     rng = np.random.default_rng(param.get("seed"))
     mask = (rng.random(w.shape) < p).astype(float) if mode == "train" else np.ones(w.shape)
-    return (x @ (w * mask) + b).astype(x.dtype), (x, w * mask, mask)
+    return (x.reshape(x.shape[0], -1) @ (w * mask) + b).astype(x.dtype), (x, w * mask, mask)
 
 
 def dropconnect_p_as_drop(x, w, b, param):
     p, mode = param["p"], param["mode"]
     rng = np.random.default_rng(param.get("seed"))
     mask = (rng.random(w.shape) >= p) / (1 - p) if mode == "train" else np.ones(w.shape)
+    return (x.reshape(x.shape[0], -1) @ (w * mask) + b).astype(x.dtype), (x, w * mask, mask)
+
+
+def dropconnect_x_not_flattened(x, w, b, param):
+    """The 2-D layer: x @ w works for x of shape (N, D) only."""
+    p, mode = param["p"], param["mode"]
+    rng = np.random.default_rng(param.get("seed"))
+    mask = (rng.random(w.shape) < p) / p if mode == "train" else np.ones(w.shape)
     return (x @ (w * mask) + b).astype(x.dtype), (x, w * mask, mask)
 
 
@@ -70,12 +81,36 @@ def dropconnect_backward_fresh_mask(dout, cache):
     kept = mask != 0
     p = float(np.mean(kept)) if kept.any() else 1.0
     fresh = (np.random.default_rng().random(mask.shape) < p) / p if not np.all(mask == 1) else mask
-    return dout @ w_eff.T, (x.T @ dout) * fresh, dout.sum(axis=0)
+    x_rows = x.reshape(x.shape[0], -1)
+    return (dout @ w_eff.T).reshape(x.shape), (x_rows.T @ dout) * fresh, dout.sum(axis=0)
 
 
 def dropconnect_backward_no_scale(dout, cache):
     x, w_eff, mask = cache
-    return dout @ w_eff.T, (x.T @ dout) * (mask != 0), dout.sum(axis=0)
+    x_rows = x.reshape(x.shape[0], -1)
+    return (dout @ w_eff.T).reshape(x.shape), (x_rows.T @ dout) * (mask != 0), dout.sum(axis=0)
+
+
+def dropconnect_backward_x_not_flattened(dout, cache):
+    """The 2-D backward pass: x.T @ dout is (D, M) for x of shape (N, D) only."""
+    x, w_eff, mask = cache
+    return dout @ w_eff.T, (x.T @ dout) * mask, dout.sum(axis=0)
+
+
+def dropconnect_backward_dx_flat(dout, cache):
+    x, w_eff, mask = cache
+    x_rows = x.reshape(x.shape[0], -1)
+    return dout @ w_eff.T, (x_rows.T @ dout) * mask, dout.sum(axis=0)
+
+
+def dropconnect_rows_by_w(x, w, b, param):
+    """Right: rows flattened with -1 in the first place, np.dot, the mask built with np.where."""
+    p, mode = param["p"], param["mode"]
+    rng = np.random.default_rng(param.get("seed"))
+    scale = np.where(rng.random(w.shape) < p, 1.0 / p, 0.0) if mode == "train" else np.ones_like(w)
+    w_used = w * scale
+    out = np.dot(x.reshape(-1, w.shape[0]), w_used) + b
+    return out.astype(x.dtype), (x, w_used, scale)
 
 
 # -------------------------------------------------------- stochastic depth
@@ -155,6 +190,16 @@ MISTAKES = [
     M("regularization.dropconnect_forward", "p used as drop probability",
       "p is the probability of KEEPING a weight: mask = rng.random(w.shape) < p.", dropconnect_p_as_drop,
       detect="check"),
+    M("regularization.dropconnect_forward", "forgot to flatten x",
+      "x may have any shape (N, d_1, ..., d_k): flatten each example to a row first, "
+      "x.reshape(x.shape[0], -1) @ w, as CS231n's affine_forward does.", dropconnect_x_not_flattened,
+      detect="property"),
+    M("regularization.dropconnect_backward", "forgot to flatten x in backward",
+      "Flatten the cached x to (N, D) before x.T @ dout, and reshape dx back to x's shape.",
+      dropconnect_backward_x_not_flattened, detect="property"),
+    M("regularization.dropconnect_backward", "dx not reshaped to x's shape",
+      "dx must have x's shape (N, d_1, ..., d_k): return dx.reshape(x.shape).", dropconnect_backward_dx_flat,
+      detect="property"),
     M("regularization.dropconnect_backward", "mask regenerated in backward",
       "Use the mask saved in the cache by the forward pass; a new mask is the gradient of another network.",
       dropconnect_backward_fresh_mask, detect="check"),
@@ -183,6 +228,12 @@ MISTAKES = [
     M("regularization.stochastic_depth_backward", "test-time gradient not scaled by p",
       "At test time y = x + p * f, so df = p * dout: use the gate stored by the forward pass, not (gate > 0).",
       sd_backward_test_not_scaled, detect="check"),
+]
+
+
+CORRECT = [
+    Variant("regularization.dropconnect_forward", "rows by w.shape[0], np.dot, boolean mask",
+            dropconnect_rows_by_w),
 ]
 
 

@@ -10,6 +10,10 @@
   random draws; the kept fraction must lie within ``SIGMAS`` binomial standard
   deviations of p. Stochastic depth's gate per example is read off as
   (y - x) / f.
+- DropConnect takes x of any shape (N, d_1, ..., d_k), flattened to (N, D) as
+  CS231n's affine_forward does: a 4-D x must give what its flattened rows give
+  with the same seed, and dx comes back in x's shape (numerical gradient
+  check on a small 4-D x).
 - Backward checks judge the backward pass against the forward call that
   produced its cache. When the forward pass is not of the required form (its
   own checks say so), a backward check cannot judge and passes.
@@ -209,6 +213,12 @@ def dc_problem(n, d, m, seed):
     return x, w, b
 
 
+def dc_problem_nd(shape, m, seed):
+    """x of ``shape`` = (N, d_1, ..., d_k) and w of shape (D, m), D = d_1 * ... * d_k."""
+    x_rows, w, b = dc_problem(shape[0], int(np.prod(shape[1:])), m, seed)
+    return x_rows.reshape(shape), w, b
+
+
 def layer_param(p, mode="train", seed=None):
     param = {"mode": mode, "p": p}
     if seed is not None:
@@ -366,13 +376,24 @@ def dc_backward_matches_forward(ctx, n, d, m, p, seed, mode="train"):
     assert_close(f"{tag}: dw", dw, want_dw, GRAD_TOL, "dw = (x.T @ dout) * mask / p")
 
 
-def dc_gradient_check(ctx, n, d, m, p, seed):
-    """Numerical gradients through the student's seeded forward pass vs dropconnect_backward."""
-    x, w, b = dc_problem(n, d, m, seed)
-    out, cache = dc_forward(ctx, x, w, b, p, "train", seed)
-    again, _ = dc_forward(ctx, x, w, b, p, "train", seed)
-    if not np.array_equal(out, again) or read_effective_weights(x, b, out)[1] > RECOVER_TOL:
-        return  # seed ignored or not a DropConnect layer: the forward checks say so
+def dc_gradient_check(ctx, shape, m, p, seed):
+    """Numerical gradients through the student's seeded forward pass vs dropconnect_backward.
+
+    ``shape`` is x's shape (N, d_1, ..., d_k) with N > D = d_1 * ... * d_k, so
+    that the read-back of W_eff tells a DropConnect layer from anything else;
+    dx must come back in x's shape.
+    """
+    x, w, b = dc_problem_nd(shape, m, seed)
+    x_rows = x.reshape(shape[0], -1)
+    if x.ndim == 2:
+        out, cache = dc_forward(ctx, x, w, b, p, "train", seed)
+    else:
+        out, cache = dc_forward_or_none(ctx, x, w, b, p, "train", seed)
+        if out is None:
+            return  # the forward pass fails on this x: its own 4-D check says so
+    again, _ = dc_forward(ctx, x_rows, w, b, p, "train", seed)
+    if not np.array_equal(out, again) or read_effective_weights(x_rows, b, out)[1] > RECOVER_TOL:
+        return  # seed ignored, x not flattened row by row, or not a DropConnect layer: forward checks say so
     dout = np.random.default_rng(seed + 3).standard_normal(out.shape)
     dx, dw, db = _dc_backward(ctx, dout, cache, (x.shape, w.shape, b.shape))
 
@@ -389,8 +410,47 @@ def dc_gradient_check(ctx, n, d, m, p, seed):
         num = numerical_gradient_of_calls(ctx, DC_FWD, args_with(name[1:]), value_of, at)
         err = rel_error(got, num)
         if err > GRAD_TOL:
-            raise CheckFailure(f"dropconnect_backward: {name} fails the numerical gradient check, relative error "
-                               f"{err:.3g} > {GRAD_TOL:.0e}")
+            raise CheckFailure(f"dropconnect_backward: {name} fails the numerical gradient check"
+                               + (f" for x of shape {x.shape}" if x.ndim > 2 else "")
+                               + f", relative error {err:.3g} > {GRAD_TOL:.0e}")
+
+
+def dc_forward_or_none(ctx, x, w, b, p, mode, seed):
+    """The forward call, or (None, None) when the student's forward pass fails on this x.
+
+    For backward checks on non-2-D inputs: the forward's own check names that
+    failure. A time limit or a dead worker is not the student's answer and still
+    stops the exercise.
+    """
+    try:
+        return dc_forward(ctx, x, w, b, p, mode, seed)
+    except CheckFailure:
+        return None, None
+    except Exception as err:
+        if type(err).__name__ in ("WorkerTimeout", "WorkerDied"):
+            raise
+        return None, None
+
+
+def dc_any_shape(ctx, shape, m, p, seed):
+    """A 4-D x (N, C, H, W) is used as its N rows of D = C * H * W numbers, as CS231n's affine_forward does."""
+    x, w, b = dc_problem_nd(shape, m, seed)
+    x_rows = x.reshape(shape[0], -1)
+    tag = f"dropconnect_forward on x of shape {shape} (w of shape {w.shape})"
+    hint = "flatten each example first: x.reshape(x.shape[0], -1) @ w"
+    out, _ = dc_forward(ctx, x, w, b, p, "test", seed)
+    want = x_rows @ w + b
+    if not _close(out, want, 1e-9):
+        raise CheckFailure(f"{tag}, test mode: expected x.reshape(N, -1) @ w + b, relative error "
+                           f"{rel_error(out, want):.3g} — {hint}, row by row in x's own (C-)order")
+    out, _ = dc_forward(ctx, x, w, b, p, "train", seed)
+    rows, _ = dc_forward(ctx, x_rows, w, b, p, "train", seed)
+    if not np.array_equal(out, rows):
+        raise CheckFailure(f"{tag}, train mode: the output differs from that of x.reshape(N, -1) with the same "
+                           f"seed (relative error {rel_error(out, rows):.3g}) — {hint}, and draw the mask with "
+                           f"w's shape whatever x's shape")
+    if x.ndim > 2 and not np.array_equal(x, dc_problem_nd(shape, m, seed)[0]):
+        raise CheckFailure(f"{tag}: the function changed the array x it was given")
 
 
 @check(DC_FWD, name="dropconnect_forward: weight mask kept fraction and inverted scaling", weight=2.0)
@@ -414,6 +474,11 @@ def _(ctx):
     dc_dtype(ctx, 0.7, seed=14)
 
 
+@check(DC_FWD, name="dropconnect_forward: 4-D input (N, C, H, W) is flattened to (N, D)")
+def _(ctx):
+    dc_any_shape(ctx, (24, 2, 3, 3), 5, 0.6, seed=18)
+
+
 @check(DC_BWD, name="dropconnect_backward: gradients use the forward's mask", weight=2.0)
 def _(ctx):
     dc_backward_matches_forward(ctx, 20, 8, 7, 0.6, seed=15, mode="train")
@@ -426,7 +491,12 @@ def _(ctx):
 
 @check(DC_BWD, name="dropconnect_backward: numerical gradient check")
 def _(ctx):
-    dc_gradient_check(ctx, 4, 3, 5, 0.7, seed=17)
+    dc_gradient_check(ctx, (4, 3), 5, 0.7, seed=17)
+
+
+@check(DC_BWD, name="dropconnect_backward: 4-D input, dx in x's shape, numerical gradient check")
+def _(ctx):
+    dc_gradient_check(ctx, (8, 2, 1, 3), 4, 0.6, seed=19)
 
 
 # --------------------------------------------------------------------------

@@ -92,13 +92,18 @@ def dropconnect_forward(x, w, b, param):
 
     (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
 
+    with x flattened to shape (N, D) first.
+
     Dropout zeroes whole activations (a row of w's effect for one example);
     DropConnect zeroes single connections w_ij. (The paper draws a mask per
     example and uses a Gaussian approximation at test time; one mask per
     mini-batch with inverted scaling is the common simplification.)
 
     Inputs:
-    - x: Input data, of shape (N, D).
+    - x: Input data, of shape (N, d_1, ..., d_k): a mini-batch of N examples,
+      each flattened to a row of D = d_1 * ... * d_k numbers, as CS231n's
+      affine_forward does (a 2-D x of shape (N, D) is the case k = 1; a 4-D
+      conv map (N, C, H, W) has D = C * H * W).
     - w: Weights, of shape (D, M).
     - b: Biases, of shape (M,). Biases are never dropped.
     - param: Dictionary with keys:
@@ -124,6 +129,9 @@ def dropconnect_backward(dout, cache):
 
     (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
 
+    with x flattened to shape (N, D) as in the forward pass; dx is reshaped
+    back to x's own shape (N, d_1, ..., d_k).
+
     Use the mask saved by the forward pass: a fresh mask would be the gradient
     of a different network.
 
@@ -131,7 +139,10 @@ def dropconnect_backward(dout, cache):
     - dout: Upstream derivatives, of shape (N, M).
     - cache: The cache returned by dropconnect_forward.
 
-    Returns a tuple (dx, dw, db) shaped like x, w, b.
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of x's shape (N, d_1, ..., d_k).
+    - dw: Gradient with respect to w, of shape (D, M).
+    - db: Gradient with respect to b, of shape (M,).
     """
     # TODO: your code here (regularization.dropconnect_backward)
     raise NotImplementedError("regularization.dropconnect_backward: not implemented yet — write it here, see notebook 08_augmentation_and_noise, section \"DropConnect\"")
