@@ -1,4 +1,4 @@
-"""Visible checks of the capstone, ``capstone.training_config`` (notebook 09).
+"""Visible checks of the capstone, ``capstone.training_config`` (notebook 10).
 
 - the config: a dict with the documented keys, each of the right type and
   range, within the budget (one message per problem, naming the key);
