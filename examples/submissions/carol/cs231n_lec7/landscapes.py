@@ -631,7 +631,7 @@ def minibatch_gradient_noise(landscape, x, batch_sizes, num_draws=200, seed=0):
     return np.array(out)
 
 
-def run_optimizer(rule, landscape, x0, num_steps, config=None, grad_kwargs=None):
+def run_optimizer(rule, landscape, x0, num_steps, config=None, grad_kwargs=None, track=None):
     """Run an update rule on a landscape and return the path.
 
     Each step computes ``dw = landscape.grad(w, **grad_kwargs)`` and calls
@@ -652,9 +652,12 @@ def run_optimizer(rule, landscape, x0, num_steps, config=None, grad_kwargs=None)
       reused for another run.
     - grad_kwargs: Extra keyword arguments for ``landscape.grad`` (e.g.
       {'batch_size': 32} on a LeastSquares).
+    - track: Optional name of a state array in ``config`` (e.g. 'velocity') to
+      record after every step. Nesterov's rule stores x~ = x + rho v, so its
+      iterate x is ``path - rho * states`` (row 0 of ``states`` is zeros).
 
     Returns a float64 array of shape (num_steps + 1, dim): row t is the point
-    after t updates (row 0 = x0).
+    after t updates (row 0 = x0). With ``track``: (path, states), both of that shape.
     """
     if isinstance(rule, str):
         from cs231n_lec7 import optim
@@ -670,6 +673,9 @@ def run_optimizer(rule, landscape, x0, num_steps, config=None, grad_kwargs=None)
     grad_kwargs = dict(grad_kwargs or {})
     path = np.full((num_steps + 1, w.size), np.nan)
     path[0] = w
+    states = np.full_like(path, np.nan) if track is not None else None
+    if states is not None:
+        states[0] = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, num_steps + 1):
             dw = np.asarray(landscape.grad(w, **grad_kwargs), dtype=np.float64)
@@ -680,4 +686,9 @@ def run_optimizer(rule, landscape, x0, num_steps, config=None, grad_kwargs=None)
             if not np.all(np.isfinite(w)):
                 break
             path[t] = w
-    return path
+            if states is not None:
+                if track not in config:
+                    raise KeyError(f"run_optimizer: the rule keeps no {track!r} in its config "
+                                   f"(it keeps {sorted(config)})")
+                states[t] = np.asarray(config[track], dtype=np.float64).reshape(-1)
+    return path if states is None else (path, states)

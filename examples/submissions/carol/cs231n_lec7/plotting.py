@@ -11,9 +11,10 @@ Four functions, each returning what it drew so a notebook can add to it:
 - :func:`animate_paths` -- the same contour with the paths growing step by step,
   as an ``IPython.display.HTML`` built with ``FuncAnimation.to_jshtml`` (plays in
   any notebook viewer, needs no running kernel).
-- :func:`interactive` -- sliders for a plotting function when ipywidgets and a
-  live frontend are present; otherwise one static call with the default values,
-  so a notebook still runs top to bottom under ``nbclient``/``nbgrader``.
+- :func:`interactive` -- a plotting function's figure at its default values
+  (always an image output, so rendered notebooks show it), with sliders that
+  redraw it in place when ipywidgets and a live frontend are present; it never
+  waits for input, so a notebook runs top to bottom under ``nbclient``/``nbgrader``.
 
 Conventions: every figure gets a title, labelled axes and a legend where there
 are lines. Paths are arrays of shape ``(T, 2)`` (row t = the point after t
@@ -21,6 +22,7 @@ steps; row 0 = the start), as ``landscapes.run_optimizer`` returns them.
 """
 from __future__ import annotations
 
+import io
 import os
 from typing import Callable, Mapping
 
@@ -82,7 +84,8 @@ def _draw_contours(ax, X, Y, Z, levels, log_levels):
 
 def plot_contours(f, paths: Mapping[str, np.ndarray] | None = None, *, xlim=None, ylim=None,
                   ax=None, title: str = "Optimizer paths", resolution: int = 80, levels: int = 25,
-                  log_levels: bool = True, minimum=None, markers: bool = False):
+                  log_levels: bool = True, minimum=None, markers: bool | int = False,
+                  legend: str = "outside"):
     """Contour plot of a 2-D function with optimizer paths on top.
 
     Inputs:
@@ -97,7 +100,13 @@ def plot_contours(f, paths: Mapping[str, np.ndarray] | None = None, *, xlim=None
     - levels: number of contour levels; log-spaced when ``log_levels`` (good for
       ill-conditioned and Rosenbrock-like functions).
     - minimum: optional point of shape (2,) marked with a star.
-    - markers: also mark every iterate with a dot.
+    - markers: also mark the iterates with dots: True marks every iterate, an
+      int k every k-th one (for long paths).
+    - legend: "outside" (default: below the axes, never over the paths),
+      "inside" (matplotlib's best place) or "none".
+
+    Paths that overlap stay visible: the first is drawn widest and solid, each
+    later one thinner and dashed/dotted on top of it.
 
     Returns: the Axes.
     """
@@ -112,24 +121,41 @@ def plot_contours(f, paths: Mapping[str, np.ndarray] | None = None, *, xlim=None
         _, ax = plt.subplots(figsize=(6, 5))
     X, Y, Z = _grid_values(f, xlim, ylim, resolution)
     _draw_contours(ax, X, Y, Z, levels, log_levels)
-    for label, path in paths.items():
+    if legend not in ("outside", "inside", "none"):
+        raise ValueError(f"plot_contours: legend must be 'outside', 'inside' or 'none', got {legend!r}")
+    if isinstance(markers, (bool, np.bool_)):
+        markevery = 1 if markers else None
+    elif isinstance(markers, (int, np.integer)) and markers >= 1:
+        markevery = int(markers)
+    else:
+        raise ValueError(f"plot_contours: markers must be True, False or a positive int, got {markers!r}")
+    for k, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float).reshape(-1, 2)
         path = path[np.all(np.isfinite(path), axis=1)]
         if len(path) == 0:
             continue
-        (line,) = ax.plot(path[:, 0], path[:, 1], "-" + ("." if markers else ""), lw=1.5, ms=3, label=label)
-        ax.plot(path[0, 0], path[0, 1], "o", color=line.get_color(), ms=6)
-        ax.plot(path[-1, 0], path[-1, 1], "x", color=line.get_color(), ms=8, mew=2)
+        style = _PATH_STYLES[k % len(_PATH_STYLES)]
+        (line,) = ax.plot(path[:, 0], path[:, 1], linestyle=style[0], lw=style[1], label=label, zorder=2 + k,
+                          marker="o" if markevery else None, ms=style[2], markevery=markevery)
+        ax.plot(path[0, 0], path[0, 1], "o", color=line.get_color(), ms=7, zorder=2 + k)
+        ax.plot(path[-1, 0], path[-1, 1], "x", color=line.get_color(), ms=9, mew=2, zorder=2 + k)
     if minimum is not None:
-        ax.plot(minimum[0], minimum[1], "*", color="k", ms=12, label="minimum")
+        ax.plot(minimum[0], minimum[1], "*", color="k", ms=12, label="minimum", zorder=20)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize="small")
+    if ax.get_legend_handles_labels()[0] and legend != "none":
+        if legend == "inside":
+            ax.legend(loc="best", fontsize="small")
+        else:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small", frameon=False)
     return ax
+
+
+# (line style, width, marker size) of the 1st, 2nd, ... path: wide and solid first, thinner on top
+_PATH_STYLES = [("-", 3.0, 4.5), ("--", 2.0, 3.5), (":", 1.8, 2.5), ("-.", 1.4, 2.0)]
 
 
 def _history(run, key):
@@ -297,8 +323,23 @@ def _has_widget_frontend() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
+def _figure_png(plot_fn: Callable, kwargs) -> tuple[object, bytes]:
+    """Call ``plot_fn(**kwargs)`` and return (its result, the figure it drew as PNG bytes); closes it."""
+    before = set(plt.get_fignums())
+    result = plot_fn(**kwargs)
+    drawn = [n for n in plt.get_fignums() if n not in before] or plt.get_fignums()[-1:]
+    if not drawn:
+        raise ValueError("interactive: the plotting function drew no figure")
+    fig = plt.figure(drawn[-1])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    for number in drawn:
+        plt.close(number)
+    return result, buffer.getvalue()
+
+
 def interactive(plot_fn: Callable, **sliders):
-    """Sliders for ``plot_fn`` where widgets work; one static call otherwise.
+    """One static figure at the default values, plus sliders that redraw it where widgets work.
 
     Inputs:
     - plot_fn: a function drawing one figure from keyword arguments.
@@ -306,18 +347,22 @@ def interactive(plot_fn: Callable, **sliders):
       ``name=[choice, ...]`` for a drop-down (default: the first choice), or
       ``name=value`` for a fixed argument.
 
-    With ipywidgets inside a Jupyter kernel this displays
-    ``ipywidgets.interactive(plot_fn, ...)`` (moving a slider redraws); without
-    them -- plain Python, or ``CS231N_LEC7_STATIC=1`` -- it calls ``plot_fn``
-    once with the defaults and shows the figure. Either way it never waits for
-    user input, so nbclient/nbgrader execution cannot hang.
+    The figure at the defaults is always an ordinary image output, so a saved or
+    rendered notebook (nbconvert HTML, nbgrader feedback) shows it. With
+    ipywidgets inside a Jupyter kernel the controls appear above it, and moving
+    one redraws the same image in place; without them -- plain Python, or
+    ``CS231N_LEC7_STATIC=1`` -- only the figure is shown. Either way it never
+    waits for user input, so nbclient/nbgrader execution cannot hang.
 
-    Returns: the ``ipywidgets.interactive`` object, or ``plot_fn``'s return value.
+    Returns: the controls (an ``ipywidgets.VBox``) with a widget frontend, otherwise
+    ``plot_fn``'s return value at the defaults.
     """
     defaults, widget_args = {}, {}
     for name, spec in sliders.items():
         if isinstance(spec, tuple) and len(spec) == 4:
             low, high, step, default = spec
+            if not low <= default <= high:
+                raise ValueError(f"interactive: the default of {name!r} ({default}) is outside [{low}, {high}]")
             defaults[name] = default
             widget_args[name] = ("float", low, high, step, default)
         elif isinstance(spec, list) and spec:
@@ -332,7 +377,7 @@ def interactive(plot_fn: Callable, **sliders):
         return result
 
     import ipywidgets as widgets
-    from IPython.display import display
+    from IPython.display import Image, display
 
     controls = {}
     for name, spec in widget_args.items():
@@ -343,13 +388,15 @@ def interactive(plot_fn: Callable, **sliders):
                                                  readout_format=".3g")
         elif spec[0] == "choice":
             controls[name] = widgets.Dropdown(options=spec[1], value=spec[1][0], description=name)
-        else:
-            controls[name] = widgets.fixed(spec[1])
+    box = widgets.VBox(list(controls.values()))
+    display(box)
+    _, png = _figure_png(plot_fn, defaults)
+    handle = display(Image(data=png, format="png"), display_id=True)
 
-    def _draw(**kwargs):
-        plot_fn(**kwargs)
-        plt.show()
+    def redraw(_change):
+        values = {**defaults, **{name: control.value for name, control in controls.items()}}
+        handle.update(Image(data=_figure_png(plot_fn, values)[1], format="png"))
 
-    ui = widgets.interactive(_draw, **controls)
-    display(ui)
-    return ui
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    return box

@@ -23,8 +23,8 @@ L-BFGS keeps only m pairs (O(mN) memory, ``lbfgs_bytes``) but needs accurate,
 full-batch gradients: with minibatches, y_i mixes curvature with sampling noise.
 
 Exercises: ``newton_step`` and ``lbfgs_two_loop``. Given: ``bfgs_update``,
-the drivers ``newton``, ``bfgs``, ``lbfgs`` (with a backtracking Armijo line
-search), a softmax-regression objective, and memory/time helpers.
+the drivers ``newton``, ``bfgs``, ``lbfgs`` (with a strong-Wolfe line search,
+``wolfe_line_search``), a softmax-regression objective, and memory/time helpers.
 """
 import time
 
@@ -211,7 +211,7 @@ def newton(f, grad, hess, x0, max_iter=20, tol=1e-10, step=None):
 
 
 def backtracking(f_and_grad, x, f, g, d, alpha=1.0, c1=1e-4, shrink=0.5, max_backtracks=30):
-    """Backtracking Armijo line search along a descent direction d.
+    """Backtracking Armijo line search along a descent direction d (the fallback of ``wolfe_line_search``).
 
     Shrinks alpha until f(x + alpha d) <= f(x) + c1 alpha g^T d (sufficient decrease).
 
@@ -229,30 +229,113 @@ def backtracking(f_and_grad, x, f, g, d, alpha=1.0, c1=1e-4, shrink=0.5, max_bac
     return alpha / shrink, f_new, g_new, evals, False
 
 
-def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol, curvature_eps):
-    """Shared loop of ``bfgs`` and ``lbfgs``: direction, line search, curvature pair."""
+def wolfe_line_search(f_and_grad, x, f, g, d, c1=1e-4, c2=0.9, first_step=1.0, max_iter=20):
+    """A step length alpha along the descent direction d that satisfies the strong Wolfe conditions.
+
+        f(x + alpha d)        <= f(x) + c1 alpha g^T d      (sufficient decrease, "Armijo")
+        |grad f(x + alpha d)^T d| <= c2 |g^T d|             (curvature: the slope has flattened)
+
+    with 0 < c1 < c2 < 1 (1e-4 and 0.9, Nocedal & Wright's values for quasi-Newton methods).
+    The search is scipy's ``scipy.optimize.line_search`` (bracketing, then "zoom" by cubic
+    interpolation, Nocedal & Wright Algorithms 3.5-3.6), trying ``first_step`` first. The
+    curvature condition is what quasi-Newton methods need: it guarantees
+    s^T y = alpha (g_new - g)^T d >= alpha (1 - c2) |g^T d| > 0, so every accepted step gives a
+    curvature pair that keeps the inverse-Hessian approximation positive definite.
+
+    Inputs:
+    - f_and_grad: Callable x -> (loss, gradient). Each trial point costs one call.
+    - x, f, g: The current point, its loss and gradient (shape (N,)).
+    - d: A descent direction (g^T d < 0), shape (N,).
+
+    Returns (alpha, f_new, g_new, num_evals, ok). When no step satisfies both conditions
+    (ok = False; e.g. a noisy, minibatch loss), the step comes from ``backtracking``
+    (sufficient decrease only, or its last trial if even that fails).
+    """
+    import warnings
+
+    from scipy.optimize import line_search
+    try:
+        from scipy.optimize._linesearch import LineSearchWarning
+    except ImportError:  # pragma: no cover - a scipy that moved its private module: silence all warnings
+        LineSearchWarning = Warning
+
+    cache = {}
+
+    def evaluate(point):
+        key = point.tobytes()
+        if key not in cache:  # scipy asks for f and grad separately: one call of f_and_grad serves both
+            cache[key] = f_and_grad(point)
+        return cache[key]
+
+    slope = float(g @ d)
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", LineSearchWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # old_old_fval chosen so that scipy's first trial is min(1, first_step) (its initial-step rule)
+        alpha = line_search(lambda p: evaluate(p)[0], lambda p: evaluate(p)[1], x, d, gfk=g, old_fval=f,
+                            old_old_fval=f - first_step * slope / 2.02, c1=c1, c2=c2, maxiter=max_iter)[0]
+    if alpha is not None:
+        f_new, g_new = evaluate(x + alpha * d)
+        if (np.isfinite(f_new) and f_new <= f + c1 * alpha * slope
+                and abs(float(g_new @ d)) <= c2 * abs(slope)):
+            return float(alpha), float(f_new), g_new, len(cache), True
+    alpha, f_new, g_new, evals, _ = backtracking(f_and_grad, x, f, g, d, alpha=min(1.0, first_step), c1=c1)
+    return alpha, f_new, g_new, len(cache) + evals, False
+
+
+def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol, curvature_eps,
+                  line_search="wolfe"):
+    """Shared loop of ``bfgs`` and ``lbfgs``: direction, strong-Wolfe line search, curvature pair.
+
+    Rules, in order, at every iteration:
+    1. Stop when ||g|| <= tol.
+    2. d = direction_fn(g). If d is not a descent direction (g^T d >= 0), forget the memory
+       (``resets``) and use d = -g.
+    3. Line search (``wolfe_line_search``): step 1 first (gamma gives it the right length); with an
+       empty memory, a first trial step of length 1 (alpha = 1 / ||g||, as scipy does), since -g
+       carries no scale.
+       If the strong Wolfe conditions cannot be met (``failed_line_searches``), the step is the
+       backtracking one and the memory is forgotten: its model of the curvature was wrong.
+    4. Curvature pair (s, y) = (alpha d, g_new - g): stored only if s^T y > curvature_eps ||s|| ||y||
+       (the curvature condition, with a margin for rounding); otherwise skipped (``rejected_pairs``)
+       and the older pairs kept. After a successful Wolfe search the condition always holds.
+
+    ``line_search="armijo"`` replaces step 3 by ``backtracking`` (sufficient decrease only) — to
+    show what goes wrong without the curvature condition: backtracking can only shorten a step,
+    so once the memory proposes tiny steps, every one of them is accepted and the run crawls.
+    """
+    if line_search not in ("wolfe", "armijo"):
+        raise ValueError(f"line_search must be 'wolfe' or 'armijo', got {line_search!r}")
     x = np.array(x0, dtype=np.float64)
     f, g = f_and_grad(x)
     evals = 1
     hist = _history()
     hist.update(rejected_pairs=0, failed_line_searches=0, resets=0)
     _record(hist, x, f, g, evals)
+    empty = True
     for _ in range(max_iter):
         if np.linalg.norm(g) <= tol:
             break
         d = direction_fn(g)
         if not float(g @ d) < 0:  # not a descent direction: forget the curvature, use -g
             forget()
+            empty = True
             hist["resets"] += 1
             d = -g
-        alpha, f_new, g_new, n, ok = backtracking(f_and_grad, x, f, g, d)
+        first_step = min(1.0, 1.0 / np.linalg.norm(d)) if empty else 1.0
+        if line_search == "wolfe":
+            alpha, f_new, g_new, n, ok = wolfe_line_search(f_and_grad, x, f, g, d, first_step=first_step)
+        else:
+            alpha, f_new, g_new, n, ok = backtracking(f_and_grad, x, f, g, d)
         evals += n
         if not ok:
             hist["failed_line_searches"] += 1
             forget()
+            empty = True
         s, y = alpha * d, g_new - g
         if float(s @ y) > curvature_eps * np.linalg.norm(s) * np.linalg.norm(y):
             remember(s, y)
+            empty = False
         else:
             hist["rejected_pairs"] += 1
         x, f, g = x + s, f_new, g_new
@@ -260,13 +343,17 @@ def _quasi_newton(f_and_grad, x0, direction_fn, remember, forget, max_iter, tol,
     return _finish(hist)
 
 
-def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two_loop=None):
-    """L-BFGS with a backtracking Armijo line search (step 1 tried first).
+def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two_loop=None,
+          line_search="wolfe"):
+    """L-BFGS with a strong-Wolfe line search (step 1 tried first).
 
     Keeps the last ``m`` curvature pairs (oldest -> newest) and takes the
-    direction from ``lbfgs_two_loop``. A pair is stored only if
-    s^T y > curvature_eps ||s|| ||y||; a failed line search or a non-descent
-    direction clears the memory (counted in the history).
+    direction from ``lbfgs_two_loop`` (H_0 = gamma I, gamma = s^T y / y^T y of
+    the newest pair). The line search (``wolfe_line_search``) enforces the
+    strong Wolfe conditions, which guarantee s^T y > 0; a pair is stored only if
+    s^T y > curvature_eps ||s|| ||y|| and skipped otherwise; a failed line
+    search or a non-descent direction clears the memory (all three counted in
+    the history). The rules in full: ``_quasi_newton``.
 
     Inputs:
     - f_and_grad: Callable x -> (loss, gradient of shape (N,)). It may be
@@ -276,6 +363,7 @@ def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two
     - m: Memory size (number of pairs kept).
     - max_iter, tol: At most max_iter iterations; stop when ||g|| <= tol.
     - two_loop: Optional override of the direction function (default ``lbfgs_two_loop``).
+    - line_search: 'wolfe' (default) or 'armijo' (backtracking only, for comparison).
 
     Returns a history dict: x (K+1, N), loss, grad_norm, num_evals (cumulative
     calls of f_and_grad), and counters rejected_pairs, failed_line_searches, resets.
@@ -294,7 +382,7 @@ def lbfgs(f_and_grad, x0, m=10, max_iter=100, tol=1e-6, curvature_eps=1e-10, two
         Y.clear()
 
     return _quasi_newton(f_and_grad, x0, lambda g: two_loop(g, list(S), list(Y)), remember, forget,
-                         max_iter, tol, curvature_eps)
+                         max_iter, tol, curvature_eps, line_search)
 
 
 def bfgs(f_and_grad, x0, max_iter=100, tol=1e-6, curvature_eps=1e-10):

@@ -1,4 +1,4 @@
-"""Capstone: train your best model with your own pieces (notebook 09).
+"""Capstone: train your best model with your own pieces (notebook 10).
 
 The exercise is one function, ``training_config() -> dict``: your choices for
 training a ``FullyConnectedNet`` on the digits. Everything else here is given:

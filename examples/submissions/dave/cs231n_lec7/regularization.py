@@ -90,7 +90,7 @@ def dropconnect_forward(x, w, b, param):
     of KEEPING a connection) for the whole mini-batch and uses inverted scaling
     (test mode: nothing to undo, as inverted dropout).
 
-    (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
+    (The equations are yours to write: notebook 08_augmentation_and_noise, section "DropConnect".)
 
     with x flattened to shape (N, D) first.
 
@@ -127,7 +127,7 @@ def dropconnect_forward(x, w, b, param):
 def dropconnect_backward(dout, cache):
     """Backward pass of :func:`dropconnect_forward`.
 
-    (The equations are yours to write: notebook 07_regularization, section "DropConnect".)
+    (The equations are yours to write: notebook 08_augmentation_and_noise, section "DropConnect".)
 
     with x flattened to shape (N, D) as in the forward pass; dx is reshaped
     back to x's own shape (N, d_1, ..., d_k).
@@ -160,7 +160,7 @@ def stochastic_depth_forward(x, f, param):
     each EXAMPLE n keeps its branch with survival probability p (one coin per
     example, shared by all its features; the skip path x is never dropped).
 
-    (The equations are yours to write: notebook 07_regularization, section "Stochastic depth".)
+    (The equations are yours to write: notebook 08_augmentation_and_noise, section "Stochastic depth".)
 
     The paper draws one coin per block per mini-batch (which is what saves
     compute: a dropped block is not evaluated). One coin per example, as
@@ -195,7 +195,7 @@ def stochastic_depth_forward(x, f, param):
 def stochastic_depth_backward(dout, cache):
     """Backward pass of :func:`stochastic_depth_forward`.
 
-    (The equations are yours to write: notebook 07_regularization, section "Stochastic depth".)
+    (The equations are yours to write: notebook 08_augmentation_and_noise, section "Stochastic depth".)
 
     The full dL/dx of the block is dx_skip plus whatever the branch
     back-propagates from df; a dropped block gets df = 0 for that example.
