@@ -23,7 +23,7 @@ def test_render_fixture(tmp_path):
     page = (out / "00_fixture.html").read_text()
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "first_step_scale = 1 / (1 - 0.9 ** 1)" in text, "solutions are kept"
-    assert "all 3 visible checks passed" in page, "the notebook was executed"
+    assert re.search(r"all \d+ visible checks passed", page), "the notebook was executed"
     assert "loss after 200 Adam steps" in page
     for hidden in ("run_hidden", "BEGIN HIDDEN TESTS", "BEGIN SOLUTION"):
         assert hidden not in text, f"{hidden!r} should not be shown to readers"
