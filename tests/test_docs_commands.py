@@ -295,6 +295,7 @@ def test_student_flow(student):
 INSTRUCTOR_STEPS = {
     "python -m autograder release OUT": "built by the student fixture",
     "python -m autograder grade subs/* --out DIR --jobs 4": "grade",
+    "python -m autograder report DIR": "class report",
     "python -m autograder references": "references",
     "python -m autograder gradescope autograder.zip": "gradescope",
     "python -m autograder.nbgrader_course build COURSE_DIR": "nbgrader",
@@ -318,6 +319,11 @@ def test_instructor_flow(project, student):
         rows = {r["submission"]: r for r in csv.DictReader(fh)}
     assert float(rows["student"]["total"]) == float(rows["student"]["max"]), rows["student"]
     assert len(rows) == 1 + len(os.listdir(os.path.join(root, "examples", "submissions")))
+
+    run("instructor: class report", placeholders(instructor_command("class report"), DIR=out), root, env)
+    with open(os.path.join(out, "report.json")) as fh:
+        assert json.load(fh)["submissions"] == len(rows)
+    assert os.path.getsize(os.path.join(out, "report.html")) > 0
 
     run("instructor: references", instructor_command("regenerate stored references"), root, env)
     run("instructor: references --check", "python -m autograder references --check", root, env)
