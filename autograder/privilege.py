@@ -14,7 +14,7 @@
   then counts that worker's processes alone, one worker cannot signal, trace or
   read another, and everything the uid left behind is found by its owner.
   A lock file per id (``flock``) keeps concurrent graders apart.
-- :func:`kill_uid` — kill every process of one uid (as that uid: ``kill(-1)``).
+- :func:`kill_uid` — kill every process of one uid (from root, through ``/proc`` and pidfds).
 - :func:`descendants` / :func:`sweep_tree` — the process-tree sweep used when
   the grader is not root: every process below the worker, and every orphan
   re-parented to the grader (a child subreaper) since the worker started,
@@ -188,27 +188,39 @@ def processes_of(uid):
     return pids
 
 
-def kill_uid(uid, rounds=50):
-    """SIGKILL every process of ``uid``: a child becomes that uid and calls ``kill(-1, SIGKILL)``
-    (which reaches exactly the processes that uid may signal) until none is left."""
-    if not is_root() or not processes_of(uid):
+def kill_uid(uid, rounds=200):
+    """SIGKILL every process of ``uid`` from here (root), never waiting on anything that uid runs.
+
+    Each round lists the processes whose ``/proc`` entry belongs to ``uid`` and sends each one
+    SIGKILL through a pidfd (a pid reused in between is never hit); a stopped process dies too.
+    Rounds repeat until none is left: a fork loop is outrun (RLIMIT_NPROC bounds it, and a process
+    with a pending SIGKILL cannot fork). Nothing here forks or blocks, so a worker that stops
+    every process it may signal (``kill(-1, SIGSTOP)``) cannot stall the grader.
+    """
+    if not is_root():
         return
-    for _ in range(rounds):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
-            try:
-                os.setgroups([])
-                os.setresgid(uid, uid, uid)
-                os.setresuid(uid, uid, uid)
-                for _ in range(20):
-                    os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
-            os._exit(0)
-        os.waitpid(pid, 0)
-        if not processes_of(uid):
+    for i in range(rounds):
+        pids = processes_of(uid)
+        if not pids:
             return
-        time.sleep(0.01)
+        for pid in pids:
+            _kill_if_owned(pid, uid)
+        if i:
+            time.sleep(0.005)
+
+
+def _kill_if_owned(pid, uid):
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        if os.stat(f"/proc/{pid}").st_uid == uid:  # the pidfd's process, checked after it was opened
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def chown_tree(path, uid):
