@@ -706,6 +706,7 @@ class Sandbox:
                 if _mirror(args[index], wire.decode(value, out, used=used)):
                     self.changed_inputs.append((fn, index))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            self.stop()  # a forged answer: whatever the worker writes next must not answer the next request
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         return result
 
@@ -719,6 +720,7 @@ class Sandbox:
         try:
             results = wire.decode(answer["results"], out)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            self.stop()
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         if not isinstance(results, list) or len(results) != len(arg_lists):
             raise StudentError("BadReturnValue", "the worker answered the wrong number of results", "")
