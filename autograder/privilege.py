@@ -200,13 +200,21 @@ def kill_uid(uid, rounds=200):
     if not is_root():
         return
     for i in range(rounds):
-        pids = processes_of(uid)
+        pids = [pid for pid in processes_of(uid) if _state(pid) not in ("Z", "X", None)]  # zombies: dead
         if not pids:
             return
         for pid in pids:
             _kill_if_owned(pid, uid)
         if i:
             time.sleep(0.005)
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
 
 
 def _kill_if_owned(pid, uid):
