@@ -2,11 +2,14 @@
 
 Isolation, strongest first (``Sandbox.mode`` says which one ran):
 
-- ``bwrap``: Debian's bubblewrap. Read-only root; size-limited tmpfs over
-  ``/tmp`` and ``/dev/shm`` (the only writable places: ``scratch_mb`` each), a
-  read-only empty tmpfs over the project (solution, references, hidden checks),
-  the output folder, the home folder and the submissions' folders; this
-  submission's package is bound in read-only. ``--unshare-all`` (no network,
+- ``bwrap``: Debian's bubblewrap. The worker's root is an empty read-only
+  tmpfs holding an allow-list, read-only: the system folders (``/usr``, the
+  merged-``/usr`` links), a few files of ``/etc``, exactly the folders of the
+  Python installation, the submission's package and the worker script; fresh
+  ``/dev`` and ``/proc``; size-limited tmpfs over ``/tmp`` and ``/dev/shm``
+  (the only writable places: ``scratch_mb`` each). Nothing else of the machine
+  (the project, other submissions, the output, any other copy of the solution)
+  exists inside. ``--unshare-all`` (no network,
   own PID namespace), ``--die-with-parent``, ``--new-session``, every
   capability dropped and the seccomp filter of :mod:`autograder.privilege`.
   As root, bubblewrap sets up the mounts and ``setpriv`` then starts the
@@ -129,8 +132,9 @@ def bwrap_available() -> bool:
     exe = shutil.which("bwrap")
     if not exe:
         return False
-    cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
-           "--tmpfs", "/tmp", "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7", "--remount-ro", "/dev",
+    cmd = [exe, *system_binds(), "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
+           "--tmpfs", "/tmp", *python_binds(), "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7",
+           "--remount-ro", "/dev", "--remount-ro", "/",
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session"]
     fd = privilege.program_fd(_SECCOMP) if _SECCOMP is not None else None
