@@ -3,7 +3,8 @@
 - :func:`seccomp_program` — a seccomp BPF filter (the raw ``struct sock_filter``
   array that ``bwrap --seccomp FD`` and ``prctl(PR_SET_SECCOMP)`` take) that makes
   the system calls able to undo a sandbox fail with EPERM: mount and umount,
-  pivot_root, chroot, unshare, setns, clone with namespace flags, ptrace,
+  pivot_root, chroot, unshare, setns, the newer mount API (``open_tree``,
+  ``fsopen``..., ``statmount``, ``listmount``, ``open_tree_attr``), clone with namespace flags, ptrace,
   process_vm_*, keyctl, bpf, perf_event_open, userfaultfd, io_uring, module
   and kexec loading, reboot, ... ``clone3`` answers ENOSYS (its flags cannot be
   inspected; the C library falls back to ``clone``). Other architectures' system
@@ -38,7 +39,7 @@ DENIED = ("mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrac
           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
           "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon",
           "swapoff", "syslog", "acct", "quotactl", "sethostname", "setdomainname", "settimeofday",
-          "clock_settime", "clock_adjtime", "adjtimex", "vhangup")
+          "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "statmount", "listmount", "open_tree_attr")
 SYSCALLS = {
     "x86_64": dict(
         arch=0xC000003E, x32=True, clone=56, clone3=435,
@@ -49,7 +50,8 @@ SYSCALLS = {
         fspick=433, mount_setattr=442, name_to_handle_at=303, open_by_handle_at=304, init_module=175,
         finit_module=313, delete_module=176, kexec_load=246, kexec_file_load=320, reboot=169, swapon=167,
         swapoff=168, syslog=103, acct=163, quotactl=179, sethostname=170, setdomainname=171,
-        settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, vhangup=153),
+        settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, vhangup=153,
+        statmount=457, listmount=458, open_tree_attr=467),
     "aarch64": dict(
         arch=0xC00000B7, x32=False, clone=220, clone3=435,
         mount=40, umount2=39, pivot_root=41, chroot=51, unshare=97, setns=268, ptrace=117,
@@ -59,7 +61,8 @@ SYSCALLS = {
         fspick=433, mount_setattr=442, name_to_handle_at=264, open_by_handle_at=265, init_module=105,
         finit_module=273, delete_module=106, kexec_load=104, kexec_file_load=294, reboot=142, swapon=224,
         swapoff=225, syslog=116, acct=89, quotactl=60, sethostname=161, setdomainname=162,
-        settimeofday=170, clock_settime=112, clock_adjtime=266, adjtimex=171, vhangup=58),
+        settimeofday=170, clock_settime=112, clock_adjtime=266, adjtimex=171, vhangup=58,
+        statmount=457, listmount=458, open_tree_attr=467),
 }
 CLONE_NAMESPACES = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 _LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
