@@ -293,9 +293,15 @@ def prepare(path, workdir, max_mb, modules):
 def _copy_regular(src, dst, root):
     """Copy one regular file without following a link (a link refuses the submission); its size.
 
-    Other special files (pipes, sockets, devices) are skipped: reading them could hang.
+    Other special files (pipes, sockets, devices) are skipped without being opened: opening or
+    reading them could hang, fail, or act on a device.
     """
     _refuse_link(src, root)
+    try:
+        if not stat.S_ISREG(os.lstat(src).st_mode):
+            return 0
+    except OSError:
+        pass  # reported by the open below
     try:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:

@@ -172,3 +172,25 @@ def test_a_package_reached_through_a_link_at_any_depth_is_refused(tmp_path):
     with pytest.raises(SubmissionError, match="is a symbolic link"):
         prepare(sub, str(tmp_path / "work"), 50, MODULES)
     shutil.rmtree(tmp_path / "work")
+
+
+def test_sockets_pipes_and_devices_in_a_package_are_skipped_unopened(tmp_path):
+    import socket
+    import stat
+
+    sub = copy_solution(str(tmp_path / "odd"))
+    package = os.path.join(sub, "cs231n_lec7")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(os.path.join(package, "notes.sock"))  # opening it as a file fails (ENXIO)
+    os.mkfifo(os.path.join(package, "pipe.py"))        # reading it would wait for a writer
+    special = ["notes.sock", "pipe.py"]
+    if is_root():
+        os.mknod(os.path.join(package, "tty.py"), 0o666 | stat.S_IFCHR, os.makedev(5, 0))  # /dev/tty
+        special.append("tty.py")
+    os.makedirs(tmp_path / "work")
+    try:
+        out = prepare(sub, str(tmp_path / "work"), 50, MODULES)
+    finally:
+        server.close()
+    copied = os.listdir(os.path.join(out, "cs231n_lec7"))
+    assert "optim.py" in copied and not set(special) & set(copied), copied
