@@ -93,3 +93,18 @@ def test_a_complex_result_fails_with_a_clear_message():
         with pytest.raises(CheckFailure, match="complex numbers"):
             call()
     assert assert_close("next_w", expected.copy(), expected) == 0.0  # a real answer still passes
+
+
+def test_bare_urls_in_student_text_are_not_clickable():
+    """A message or print like "see https://evil.example" must not become a link in feedback.md;
+    planted: the same text unbroken is linked by a renderer that links bare URLs (mistune's url plugin)."""
+    mistune = pytest.importorskip("mistune")
+    render = mistune.create_markdown(plugins=["url"])
+    text = "grade fixed at https://evil.example/regrade?x=1, HTTP://EVIL.EXAMPLE and www.evil.example"
+    assert "<a " in render(text)  # planted: the renderer does link bare URLs
+    shown = inert.md_text(text)
+    assert "<a " not in render(shown), render(shown)
+    assert "://" not in shown and "www." not in shown.lower()
+    assert "evil.example" in shown  # the text stays readable
+    code = "\n".join(inert.md_code_block(["print('https://example.org')"]))
+    assert "https://example.org" in code  # inside a code block a URL is never a link: left as printed
