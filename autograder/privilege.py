@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import platform
@@ -223,7 +224,13 @@ def _state(pid):
 def _kill_if_owned(pid, uid):
     try:
         fd = os.pidfd_open(pid)
-    except OSError:
+    except (AttributeError, OSError) as err:  # no pidfds (Linux < 5.3): the pid, checked just before
+        if getattr(err, "errno", errno.ENOSYS) == errno.ENOSYS:
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         return
     try:
         if os.stat(f"/proc/{pid}").st_uid == uid:  # the pidfd's process, checked after it was opened

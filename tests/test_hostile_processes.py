@@ -169,3 +169,34 @@ def _states(uid):
         except OSError:
             continue
     return out
+
+
+@pytest.mark.skipif(not is_root(), reason="needs root (worker uids)")
+def test_the_sweep_works_without_pidfds(monkeypatch):
+    """On a kernel without pidfd_open (before 5.3) the sweep signals the pid it just checked."""
+    from autograder import privilege
+
+    open_root_folders()
+
+    def no_pidfd(pid):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    ids = privilege.WorkerIds()
+    uid = ids.acquire()
+
+    def become():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+    proc = subprocess.Popen(["/bin/sleep", "60"], preexec_fn=become)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not privilege.processes_of(uid):
+            time.sleep(0.05)
+        assert privilege.processes_of(uid)
+        privilege.kill_uid(uid)
+        assert proc.wait(timeout=10) == -9
+    finally:
+        ids.release(uid)
