@@ -301,6 +301,11 @@ def thief_source(base):
                     found.append(what)
                 except OSError:
                     pass
+            try:  # the worker's root is read-only (in a user namespace the worker would own it)
+                open("/lec7-planted", "w").close()
+                found.append("root_writable")
+            except OSError:
+                pass
             print("THIEF", sorted(found), flush=True)
         return _solution(w, dw, config)
     """
@@ -441,7 +446,7 @@ def check_thief(row, results, feedback):
         assert found == ["own_copy"], found
     else:  # the project is readable too when its files are not root-only (as in this checkout)
         assert {"own_copy", "world_readable_copy"} <= set(found), found
-        assert "private_copy" not in found and "other_parent_submission" not in found, found
+        assert not {"private_copy", "other_parent_submission", "root_writable"} & set(found), found
 
 
 def check_hog(row, results, feedback):
