@@ -611,7 +611,12 @@ def batch(request):
     base = traversable_tmpdir("lec7-hostile-")
     prefix = unprivileged_prefix() if request.param == "nobody" else ()
     sandbox = "subprocess" if request.param == "root-without-bwrap" else "auto"
-    out, rows, run = run_batch(base, prefix, sandbox)
+    try:
+        out, rows, run = run_batch(base, prefix, sandbox)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(planted_root(base), ignore_errors=True)
+        raise
     yield {"out": out, "rows": rows, "user": request.param, "stderr": run.stderr}
     shutil.rmtree(base, ignore_errors=True)
     shutil.rmtree(planted_root(base), ignore_errors=True)
