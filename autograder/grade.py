@@ -251,12 +251,18 @@ def prepare(path, workdir, max_mb, modules):
     """Copy the submission's package into ``workdir/cs231n_lec7`` (only regular files, size-capped)."""
     max_bytes = int(max_mb * 2**20)
     staging = os.path.join(workdir, "_unpacked")
-    os.makedirs(staging)
+    # Both folders exist, owner-only, before any byte is copied: another worker's uid can never
+    # read this submission's code, even while the copy is still owned by root.
+    os.mkdir(staging, 0o700)
+    os.mkdir(os.path.join(workdir, "sub"), 0o700)
+    if os.path.islink(os.path.abspath(path)):
+        raise SubmissionError(f"{inert.clip(os.path.basename(os.path.abspath(path)), 80)!r} is a symbolic link; "
+                              f"submit the folder or zip itself (links are never followed)")
     if os.path.isfile(path) and path.lower().endswith(".zip"):
         _safe_extract(path, staging, max_bytes)
         root = staging
     elif os.path.isdir(path):
-        root = os.path.realpath(path)  # the submission itself may be named through a link; nothing inside
+        root = os.path.abspath(path)
     else:
         raise SubmissionError(f"{inert.clip(path, 200)} is neither a folder nor a .zip file")
     package = find_package(root, modules)
@@ -287,9 +293,15 @@ def prepare(path, workdir, max_mb, modules):
 def _copy_regular(src, dst, root):
     """Copy one regular file without following a link (a link refuses the submission); its size.
 
-    Other special files (pipes, sockets, devices) are skipped: reading them could hang.
+    Other special files (pipes, sockets, devices) are skipped without being opened: opening or
+    reading them could hang, fail, or act on a device.
     """
     _refuse_link(src, root)
+    try:
+        if not stat.S_ISREG(os.lstat(src).st_mode):
+            return 0
+    except OSError:
+        pass  # reported by the open below
     try:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as err:
@@ -504,14 +516,17 @@ def grade_one(path, out_dir, config=None, seed=None, mode="auto", hide=(), name=
     os.makedirs(dest, exist_ok=True)
     started = time.monotonic()
     limits = config.get("limits", {})
-    workdir = tempfile.mkdtemp(prefix="lec7-grade-")
-    os.chmod(workdir, 0o711)  # as root the worker's own uid enters it (its folder inside is its alone)
+    workdir = tempfile.mkdtemp(prefix="lec7-grade-")  # 0700: nobody else enters while it is filled
     sandbox = None
     outcomes, diagnoses, problem, output, hidden_output = [], {}, None, "", ""
     try:
         subdir = prepare(path, workdir, limits.get("submission_mb", 50), exercise_modules(config))
         hidden_dirs = [os.path.abspath(out_dir), os.path.dirname(os.path.abspath(path)), *hide]
         sandbox = Sandbox(subdir, Limits.from_config(limits), hide=hidden_dirs, mode=mode)
+        if sandbox.mode == "bwrap":
+            os.chmod(subdir, 0o755)  # bound read-only into the worker's own root; the 0700 folder above stays shut
+        else:
+            os.chmod(workdir, 0o711)  # as root the worker's uid passes through to sub/, which becomes its alone
         sandbox.start()
         outcomes, diagnoses = run_checks(sandbox, config, seed)
     except SubmissionError as err:

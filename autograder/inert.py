@@ -7,7 +7,8 @@ the code printed) and every submission name passes through here:
   control characters but newline and tab (no ANSI escapes, no bidirectional
   overrides), at most ``limit`` characters;
 - :func:`md_text` — for a line of Markdown: HTML and Markdown syntax escaped, so
-  printed text cannot open a heading, a link, a table, a fence or a ``<script>``;
+  printed text cannot open a heading, a link, a table, a fence or a ``<script>``,
+  and bare URLs broken (``http[:]//``, ``www[.]``) so none is clickable;
 - :func:`md_code_block` — a fenced block whose fence is longer than any run of
   backticks (or tildes) inside it, so the text cannot close it;
 - :func:`csv_cell` — a spreadsheet cell that cannot start a formula;
@@ -25,6 +26,7 @@ NAME_CHARS = 120      # a submission's name, an exception's type name
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 _FENCE_RUN = re.compile(r"`{3,}|~{3,}")
+_URL_START = re.compile(r"://|\bwww\.", re.IGNORECASE)
 # Names the grader writes next to the submissions' folders in the output.
 RESERVED_NAMES = {"grades.csv", "grades.csv.tmp", "report.html", "report.json"}
 
@@ -59,9 +61,15 @@ def clip(value, limit: int = MESSAGE_CHARS) -> str:
     return text[:limit] + f" [... {len(text) - limit} more characters cut]"
 
 
+def unlinked(text: str) -> str:
+    """Bare URLs broken so that no renderer makes them clickable: ``http[:]//x``, ``www[.]x``."""
+    return _URL_START.sub(lambda m: m.group(0).replace("://", "[:]//").replace(".", "[.]"), text)
+
+
 def md_text(value, limit: int = MESSAGE_CHARS) -> str:
-    """Clipped text safe inside one line of Markdown (list item, heading, table cell)."""
-    text = clip(value, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Clipped text safe inside one line of Markdown (list item, heading, table cell): no markup,
+    no HTML, no clickable bare URL."""
+    text = unlinked(clip(value, limit)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 

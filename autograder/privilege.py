@@ -3,7 +3,8 @@
 - :func:`seccomp_program` — a seccomp BPF filter (the raw ``struct sock_filter``
   array that ``bwrap --seccomp FD`` and ``prctl(PR_SET_SECCOMP)`` take) that makes
   the system calls able to undo a sandbox fail with EPERM: mount and umount,
-  pivot_root, chroot, unshare, setns, clone with namespace flags, ptrace,
+  pivot_root, chroot, unshare, setns, the newer mount API (``open_tree``,
+  ``fsopen``..., ``statmount``, ``listmount``, ``open_tree_attr``), clone with namespace flags, ptrace,
   process_vm_*, keyctl, bpf, perf_event_open, userfaultfd, io_uring, module
   and kexec loading, reboot, ... ``clone3`` answers ENOSYS (its flags cannot be
   inspected; the C library falls back to ``clone``). Other architectures' system
@@ -14,7 +15,7 @@
   then counts that worker's processes alone, one worker cannot signal, trace or
   read another, and everything the uid left behind is found by its owner.
   A lock file per id (``flock``) keeps concurrent graders apart.
-- :func:`kill_uid` — kill every process of one uid (as that uid: ``kill(-1)``).
+- :func:`kill_uid` — kill every process of one uid (from root, through ``/proc`` and pidfds).
 - :func:`descendants` / :func:`sweep_tree` — the process-tree sweep used when
   the grader is not root: every process below the worker, and every orphan
   re-parented to the grader (a child subreaper) since the worker started,
@@ -23,6 +24,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import os
 import platform
@@ -38,7 +40,7 @@ DENIED = ("mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "ptrac
           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
           "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon",
           "swapoff", "syslog", "acct", "quotactl", "sethostname", "setdomainname", "settimeofday",
-          "clock_settime", "clock_adjtime", "adjtimex", "vhangup")
+          "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "statmount", "listmount", "open_tree_attr")
 SYSCALLS = {
     "x86_64": dict(
         arch=0xC000003E, x32=True, clone=56, clone3=435,
@@ -49,7 +51,8 @@ SYSCALLS = {
         fspick=433, mount_setattr=442, name_to_handle_at=303, open_by_handle_at=304, init_module=175,
         finit_module=313, delete_module=176, kexec_load=246, kexec_file_load=320, reboot=169, swapon=167,
         swapoff=168, syslog=103, acct=163, quotactl=179, sethostname=170, setdomainname=171,
-        settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, vhangup=153),
+        settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, vhangup=153,
+        statmount=457, listmount=458, open_tree_attr=467),
     "aarch64": dict(
         arch=0xC00000B7, x32=False, clone=220, clone3=435,
         mount=40, umount2=39, pivot_root=41, chroot=51, unshare=97, setns=268, ptrace=117,
@@ -59,7 +62,8 @@ SYSCALLS = {
         fspick=433, mount_setattr=442, name_to_handle_at=264, open_by_handle_at=265, init_module=105,
         finit_module=273, delete_module=106, kexec_load=104, kexec_file_load=294, reboot=142, swapon=224,
         swapoff=225, syslog=116, acct=89, quotactl=60, sethostname=161, setdomainname=162,
-        settimeofday=170, clock_settime=112, clock_adjtime=266, adjtimex=171, vhangup=58),
+        settimeofday=170, clock_settime=112, clock_adjtime=266, adjtimex=171, vhangup=58,
+        statmount=457, listmount=458, open_tree_attr=467),
 }
 CLONE_NAMESPACES = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 _LD_W_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
@@ -188,27 +192,53 @@ def processes_of(uid):
     return pids
 
 
-def kill_uid(uid, rounds=50):
-    """SIGKILL every process of ``uid``: a child becomes that uid and calls ``kill(-1, SIGKILL)``
-    (which reaches exactly the processes that uid may signal) until none is left."""
-    if not is_root() or not processes_of(uid):
+def kill_uid(uid, rounds=200):
+    """SIGKILL every process of ``uid`` from here (root), never waiting on anything that uid runs.
+
+    Each round lists the processes whose ``/proc`` entry belongs to ``uid`` and sends each one
+    SIGKILL through a pidfd (a pid reused in between is never hit); a stopped process dies too.
+    Rounds repeat until none is left: a fork loop is outrun (RLIMIT_NPROC bounds it, and a process
+    with a pending SIGKILL cannot fork). Nothing here forks or blocks, so a worker that stops
+    every process it may signal (``kill(-1, SIGSTOP)``) cannot stall the grader.
+    """
+    if not is_root():
         return
-    for _ in range(rounds):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
+    for i in range(rounds):
+        pids = [pid for pid in processes_of(uid) if _state(pid) not in ("Z", "X", None)]  # zombies: dead
+        if not pids:
+            return
+        for pid in pids:
+            _kill_if_owned(pid, uid)
+        if i:
+            time.sleep(0.005)
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return None
+
+
+def _kill_if_owned(pid, uid):
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError) as err:  # no pidfds (Linux < 5.3): the pid, checked just before
+        if getattr(err, "errno", errno.ENOSYS) == errno.ENOSYS:
             try:
-                os.setgroups([])
-                os.setresgid(uid, uid, uid)
-                os.setresuid(uid, uid, uid)
-                for _ in range(20):
-                    os.kill(-1, signal.SIGKILL)
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-            os._exit(0)
-        os.waitpid(pid, 0)
-        if not processes_of(uid):
-            return
-        time.sleep(0.01)
+        return
+    try:
+        if os.stat(f"/proc/{pid}").st_uid == uid:  # the pidfd's process, checked after it was opened
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def chown_tree(path, uid):

@@ -2,11 +2,14 @@
 
 Isolation, strongest first (``Sandbox.mode`` says which one ran):
 
-- ``bwrap``: Debian's bubblewrap. Read-only root; size-limited tmpfs over
-  ``/tmp`` and ``/dev/shm`` (the only writable places: ``scratch_mb`` each), a
-  read-only empty tmpfs over the project (solution, references, hidden checks),
-  the output folder, the home folder and the submissions' folders; this
-  submission's package is bound in read-only. ``--unshare-all`` (no network,
+- ``bwrap``: Debian's bubblewrap. The worker's root is an empty read-only
+  tmpfs holding an allow-list, read-only: the system folders (``/usr``, the
+  merged-``/usr`` links), a few files of ``/etc``, exactly the folders of the
+  Python installation, the submission's package and the worker script; fresh
+  ``/dev`` and ``/proc``; size-limited tmpfs over ``/tmp`` and ``/dev/shm``
+  (the only writable places: ``scratch_mb`` each). Nothing else of the machine
+  (the project, other submissions, the output, any other copy of the solution)
+  exists inside. ``--unshare-all`` (no network,
   own PID namespace), ``--die-with-parent``, ``--new-session``, every
   capability dropped and the seccomp filter of :mod:`autograder.privilege`.
   As root, bubblewrap sets up the mounts and ``setpriv`` then starts the
@@ -129,8 +132,9 @@ def bwrap_available() -> bool:
     exe = shutil.which("bwrap")
     if not exe:
         return False
-    cmd = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
-           "--tmpfs", "/tmp", "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7", "--remount-ro", "/dev",
+    cmd = [exe, *system_binds(), "--dev", "/dev", "--proc", "/proc", "--size", str(2**20), "--perms", "1777",
+           "--tmpfs", "/tmp", *python_binds(), "--dir", "/tmp/.lec7", "--chmod", "0755", "/tmp/.lec7",
+           "--remount-ro", "/dev", "--remount-ro", "/",
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session"]
     fd = privilege.program_fd(_SECCOMP) if _SECCOMP is not None else None
@@ -188,6 +192,56 @@ def _check_reachable(workdir, python):
                                    f"(needed for {path}): install Python outside root-only folders "
                                    f"(e.g. a venv under /opt) or grade with bubblewrap")
             folder = os.path.dirname(folder)
+
+
+# What the worker's root holds besides Python: the system's programs and libraries, and the few
+# files of /etc that the dynamic loader, the C library and numpy/scipy read.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf",
+             "alternatives", "hosts", "gai.conf")
+
+
+def _parents(path):
+    out, folder = [], os.path.dirname(path)
+    while folder not in ("/", ""):
+        out.append(folder)
+        folder = os.path.dirname(folder)
+    return out[::-1]
+
+
+def system_binds():
+    """bubblewrap options that put the system folders (merged-/usr links kept as links) and the
+    needed files of /etc into the worker's empty root, read-only."""
+    cmd = []
+    for folder in SYSTEM_FOLDERS:
+        if os.path.islink(folder):
+            cmd += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            cmd += ["--ro-bind", folder, folder]
+    cmd += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        path = os.path.join("/etc", name)
+        if os.path.lexists(path):
+            cmd += ["--ro-bind-try", path, path]
+    return cmd
+
+
+def python_binds():
+    """bubblewrap options binding exactly the folders of :func:`python_paths` read-only (never their
+    parents: those are made empty and traversable), each under its own name and its real path."""
+    folders = sorted({os.path.realpath(n) for n in python_paths()} | {os.path.abspath(n) for n in python_paths()})
+    system = [f for f in SYSTEM_FOLDERS if os.path.isdir(f)] + ["/etc", "/dev", "/proc"]
+    covered, cmd, made = [], [], set()
+    for folder in folders:  # sorted: a folder comes before what lies inside it
+        if any(folder == c or folder.startswith(c + os.sep) for c in covered + system):
+            continue
+        covered.append(folder)
+        for parent in _parents(folder):
+            if parent not in made and not any(parent == c or parent.startswith(c + os.sep) for c in system):
+                made.add(parent)
+                cmd += ["--perms", "0755", "--dir", parent]
+        cmd += ["--ro-bind", folder, folder]
+    return cmd
 
 
 def preflight(mode="auto"):
@@ -336,47 +390,27 @@ class Sandbox:
                     self.workdir
             return py, self.workdir
         scratch = str(self.limits.scratch_mb * 2**20)
-        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        # The worker's root is an empty tmpfs holding only what it needs (an allow-list, never "/"
+        # minus a few folders): any other copy of the solution on the machine is simply absent.
+        cmd = ["bwrap", *system_binds(), "--dev", "/dev", "--proc", "/proc",
                "--size", scratch, "--perms", "1777", "--tmpfs", "/tmp",
                "--size", scratch, "--perms", "1777", "--tmpfs", "/dev/shm"]
-        needed = python_paths()
-        for n in sorted({os.path.realpath(n) for n in needed} | {os.path.abspath(n) for n in needed}):
-            if n.startswith("/tmp" + os.sep):  # a Python installed under /tmp stays usable
-                cmd += ["--ro-bind", n, n]
-        hidden = [PROJECT_ROOT, os.path.expanduser("~"), *self.hide]
-        import tempfile
-
-        tmp = os.path.realpath(tempfile.gettempdir())
-        if tmp != "/tmp":
-            hidden.append(tmp)
-        needed_real = sorted({os.path.realpath(n) for n in needed} | {os.path.abspath(n) for n in needed})
-        covered = ["/tmp"]  # already an empty tmpfs
-        readonly = []
-        for h in sorted({os.path.realpath(h) for h in hidden if h and os.path.isdir(h)}):
-            if h == "/" or any(h == n or h.startswith(n + os.sep) for n in needed_real):
-                continue  # never hide the Python install itself
-            if any(h == c or h.startswith(c + os.sep) for c in covered):
-                continue
-            covered.append(h)
-            cmd += ["--size", "65536", "--tmpfs", h]
-            parents = set()
-            for n in needed_real:
-                if n.startswith(h + os.sep):
-                    cmd += ["--ro-bind", n, n]
-                    folder = os.path.dirname(n)
-                    while folder.startswith(h + os.sep):
-                        parents.add(folder)
-                        folder = os.path.dirname(folder)
-            for folder in sorted(parents):  # folders bubblewrap made (0700): let the worker pass
-                if not any(folder == n or folder.startswith(n + os.sep) for n in needed_real):
-                    cmd += ["--chmod", "0755", folder]
-            readonly.append(h)
-        for h in readonly:
-            cmd += ["--remount-ro", h]
+        binds = python_binds()
+        cmd += binds
+        # Folders the worker must never see that happen to lie inside a bound folder (the project,
+        # the output, the submissions, the home folder: e.g. under /usr/local): an empty tmpfs each.
+        bound = [binds[i + 1] for i, o in enumerate(binds) if o == "--ro-bind"] + \
+            [f for f in SYSTEM_FOLDERS if os.path.isdir(f) and not os.path.islink(f)]
+        needed = [os.path.realpath(n) for n in python_paths()]
+        for h in sorted({os.path.realpath(h) for h in [PROJECT_ROOT, os.path.expanduser("~"), *self.hide]
+                         if h and os.path.isdir(h)}):
+            if any(h.startswith(b + os.sep) for b in bound) and \
+                    not any(n == h or n.startswith(h + os.sep) or h.startswith(n + os.sep) for n in needed):
+                cmd += ["--size", "65536", "--tmpfs", h, "--remount-ro", h]
         cmd += ["--ro-bind", self.workdir, "/tmp/submission",
                 "--ro-bind", os.path.join(self._script_dir, "_worker.py"), "/tmp/.lec7/_worker.py",
                 "--chmod", "0755", "/tmp/.lec7",
-                "--remount-ro", "/dev", "--chdir", "/tmp/submission",
+                "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp/submission",
                 "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                 "--die-with-parent", "--new-session"]
         if seccomp_fd is not None:
@@ -686,14 +720,16 @@ class Sandbox:
         if not answer.get("ok"):
             raise _student_error(answer)
         try:
-            result = wire.decode(answer["result"], out)
+            used = set()  # one buffer, one array: the decoded values never exceed the answer's bytes
+            result = wire.decode(answer["result"], out, used=used)
             for index, value in answer.get("writeback", []):
                 index = int(index)
                 if not 0 <= index < len(args):
                     raise IndexError("writeback of an argument that was not given")
-                if _mirror(args[index], wire.decode(value, out)):
+                if _mirror(args[index], wire.decode(value, out, used=used)):
                     self.changed_inputs.append((fn, index))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            self.stop()  # a forged answer: whatever the worker writes next must not answer the next request
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         return result
 
@@ -707,6 +743,7 @@ class Sandbox:
         try:
             results = wire.decode(answer["results"], out)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            self.stop()
             raise StudentError("BadReturnValue", f"the value returned could not be read ({exc})", "") from None
         if not isinstance(results, list) or len(results) != len(arg_lists):
             raise StudentError("BadReturnValue", "the worker answered the wrong number of results", "")

@@ -81,12 +81,19 @@ def encode(value, buffers, handles=None, np=None):
     return {"__handle__": len(handles) - 1, "type": type(value).__name__}
 
 
-def decode(data, buffers, handles=None, np=None):
-    """Inverse of :func:`encode`. Arrays are rebuilt from raw bytes as plain ndarrays."""
+def decode(data, buffers, handles=None, np=None, used=None):
+    """Inverse of :func:`encode`. Arrays are rebuilt from raw bytes as plain ndarrays.
+
+    Each buffer may be referenced once (``used`` collects the indices taken, shared by the
+    decodes of one message): a forged header naming one buffer a thousand times is malformed
+    instead of a thousand copies, so the decoded arrays never exceed the bytes that arrived.
+    """
     if np is None:
         import numpy as np
+    if used is None:
+        used = set()
     if isinstance(data, list):
-        return [decode(v, buffers, handles, np) for v in data]
+        return [decode(v, buffers, handles, np, used) for v in data]
     if not isinstance(data, dict):
         return data
     if "__nd__" in data:
@@ -94,7 +101,11 @@ def decode(data, buffers, handles=None, np=None):
         if dtype.kind not in ALLOWED_KINDS or dtype.hasobject:
             raise ValueError(f"refusing dtype {dtype}")
         shape = tuple(int(s) for s in data["shape"])
-        raw = buffers[int(data["__nd__"])]
+        index = int(data["__nd__"])
+        if not 0 <= index < len(buffers) or index in used:
+            raise ValueError("an array refers to a buffer that is missing or already used")
+        used.add(index)
+        raw = buffers[index]
         count = 1
         for s in shape:
             count *= s
@@ -105,9 +116,9 @@ def decode(data, buffers, handles=None, np=None):
     if "__float__" in data:
         return float(data["__float__"])
     if "__tuple__" in data:
-        return tuple(decode(v, buffers, handles, np) for v in data["__tuple__"])
+        return tuple(decode(v, buffers, handles, np, used) for v in data["__tuple__"])
     if "__dict__" in data:
-        return {str(k): decode(v, buffers, handles, np) for k, v in data["__dict__"].items()}
+        return {str(k): decode(v, buffers, handles, np, used) for k, v in data["__dict__"].items()}
     if "__handle__" in data:
         if handles is None:
             return Handle(int(data["__handle__"]), str(data.get("type", "object")))

@@ -233,6 +233,84 @@ KILL_ALL = """
     """
 
 
+SIGSTOP = """
+    _solution = nesterov_momentum
+    def nesterov_momentum(w, dw, config=None):
+        import os, signal, time
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            if os.fork() == 0:   # a daemon stopping every process this uid may signal, over and over
+                end = time.monotonic() + 60
+                while time.monotonic() < end:
+                    try:
+                        os.kill(-1, signal.SIGSTOP)
+                    except OSError:
+                        pass
+                os._exit(0)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.05)
+        return _solution(w, dw, config)
+    """
+
+BUFFER_REFS = """
+    def adagrad(w, dw, config=None):
+        import json, struct, sys, time
+        frame = sys._getframe()
+        while "proto_out" not in frame.f_locals:
+            frame = frame.f_back
+        out = frame.f_locals["proto_out"]
+        ref = {"__nd__": 0, "dtype": "<f8", "shape": [131072], "scalar": False}
+        header = json.dumps({"ok": True, "result": {"__tuple__": [ref] * 1000}, "writeback": [],
+                             "buffers": [1 << 20]}).encode()
+        out.write(struct.pack(">I", len(header)) + header + b"\\0" * (1 << 20))
+        out.flush()
+        time.sleep(5)
+    """
+
+
+def planted_root(base):
+    """A fresh folder under /var/tmp (outside the batch's folders) for copies of the solution."""
+    return os.path.join("/var/tmp", os.path.basename(base) + "-planted")
+
+
+def thief_paths(base):
+    planted = planted_root(base)
+    return {"world_readable_copy": os.path.join(planted, "copy", "cs231n_lec7", "optim.py"),
+            "private_copy": os.path.join(planted, "private", "solution", "cs231n_lec7", "optim.py"),
+            "other_parent_submission": os.path.join(planted, "elsewhere", "honest4", "cs231n_lec7", "optim.py"),
+            "project": os.path.join(SOLUTION, "optim.py")}
+
+
+def thief_source(base):
+    return f"""
+    _solution = sgd_momentum
+    _seen = []
+    def sgd_momentum(w, dw, config=None):
+        import os
+        if not _seen:
+            _seen.append(1)
+            paths = {thief_paths(base)!r}
+            paths["own_copy"] = os.path.join(os.getcwd(), "cs231n_lec7", "optim.py")  # must be readable
+            found = []
+            for what, path in sorted(paths.items()):
+                try:
+                    with open(path) as fh:
+                        fh.read()
+                    found.append(what)
+                except OSError:
+                    pass
+            try:  # the worker's root is read-only (in a user namespace the worker would own it)
+                open("/lec7-planted", "w").close()
+                found.append("root_writable")
+            except OSError:
+                pass
+            print("THIEF", sorted(found), flush=True)
+        return _solution(w, dw, config)
+    """
+
+
 def spy_source(base):
     return f"""
     _solution = sgd_momentum
@@ -242,7 +320,7 @@ def spy_source(base):
         if not _seen:
             _seen.append(1)
             found = []
-            patterns = ["{base}/subs/honest*/cs231n_lec7/optim.py", "/tmp/lec7-grade-*/sub/cs231n_lec7/optim.py",
+            patterns = ["{base}/subs/honest*/cs231n_lec7/optim.py", "{base}/tmp/lec7-grade-*/sub/cs231n_lec7/optim.py",
                         "{base}/out/*/results.json", "/proc/*/cwd/cs231n_lec7/optim.py"]
             for pattern in patterns:
                 for path in glob.glob(pattern):
@@ -345,6 +423,32 @@ def check_spy(row, results, feedback):
     assert line == "SPY []", line
 
 
+def check_sigstop(row, results, feedback):
+    """A worker's daemon stopping every process of its uid costs it that exercise; the batch finishes
+    (run_batch bounds its wall time) and every other exercise and submission is graded."""
+    check_loses("optim.nesterov_momentum")(row, results, feedback)
+
+
+def check_buffer_refs(row, results, feedback):
+    check_loses("optim.adagrad")(row, results, feedback)
+    assert "could not be read" in feedback
+
+
+def check_thief(row, results, feedback):
+    """With bubblewrap the worker's root holds only what it needs: no other copy of the solution
+    (world-readable, the grading user's private one, another parent folder's submission, the
+    project) is readable. Without bubblewrap as root, world-readable files are (documented), which
+    shows the probe reads what it can."""
+    check_full(row, results, feedback)
+    line = next(l for l in results["extra_data"]["student_output"].splitlines() if l.startswith("THIEF"))
+    found = eval(line.split(" ", 1)[1])  # noqa: S307 - a list of names printed by the test's own code
+    if results["extra_data"]["sandbox"] == "bwrap":
+        assert found == ["own_copy"], found
+    else:  # the project is readable too when its files are not root-only (as in this checkout)
+        assert {"own_copy", "world_readable_copy"} <= set(found), found
+        assert not {"private_copy", "other_parent_submission", "root_writable"} & set(found), found
+
+
 def check_hog(row, results, feedback):
     """It got at most its own `processes` slots (also as root, where RLIMIT_NPROC once did not apply);
     the honest submissions graded meanwhile keep full marks (check_full)."""
@@ -400,6 +504,10 @@ CASES = {
     "non_utf8": (renamed(b"caf\xe9-\x1b[31m"), "caf_-_[31m", check_renamed("caf_-_[31m")),
     "formula": (renamed(b"=HYPERLINK(\"http:__x\")"), "=HYPERLINK(\"http:__x\")", check_full),
     "honest3": (renamed(b"honest3"), "honest3", check_full),
+    "sigstop": (planted("optim.nesterov_momentum", SIGSTOP), "sigstop", check_sigstop),
+    "buffer_refs": (planted("optim.adagrad", BUFFER_REFS), "buffer_refs", check_buffer_refs),
+    "thief": (None, "thief", check_thief),
+    "honest4": (None, "honest4", check_full),  # in another parent folder, outside the batch's folder
 }
 
 
@@ -418,6 +526,11 @@ def build_batch(base):
             plant_function(sub, "optim.rmsprop", src(HUGE_RETURN))
         elif name == "spy":
             plant_function(copy_solution(os.path.join(subs, name)), "optim.sgd_momentum", src(spy_source(base)))
+        elif name == "thief":
+            plant_function(copy_solution(os.path.join(subs, name)), "optim.sgd_momentum", src(thief_source(base)))
+        elif name == "honest4":
+            paths.append(copy_solution(os.path.join(planted_root(base), "elsewhere", name)))
+            continue
         else:
             build(subs, name)
         if name.startswith("zip"):
@@ -431,7 +544,25 @@ def build_batch(base):
     return paths
 
 
+def plant_copies(base, sandbox):
+    """Solved copies outside the batch: world-readable, and private to the grading user (nobody)."""
+    planted = planted_root(base)
+    os.makedirs(planted)
+    os.chmod(planted, 0o755)
+    copy_solution(os.path.join(planted, "copy"))
+    private = copy_solution(os.path.join(planted, "private", "solution"))
+    for dirpath, dirnames, filenames in os.walk(os.path.join(planted, "private")):
+        for entry in dirnames + filenames + [""]:
+            os.chown(os.path.join(dirpath, entry), 65534, 65534, follow_symlinks=False)
+    os.chmod(os.path.join(planted, "private"), 0o700)
+    os.makedirs(os.path.join(planted, "elsewhere"))
+    # without bubblewrap submissions are kept root-only (setup.sh); with it, world-readable is fine
+    os.chmod(os.path.join(planted, "elsewhere"), 0o700 if sandbox == "subprocess" else 0o755)
+    return private
+
+
 def run_batch(base, prefix=(), sandbox="auto"):
+    plant_copies(base, sandbox)
     paths = build_batch(base)
     out = os.path.join(base, "out")
     if sandbox == "subprocess":  # as setup.sh / an instructor keeps them without bubblewrap: root-only
@@ -442,14 +573,22 @@ def run_batch(base, prefix=(), sandbox="auto"):
         for dirpath, dirnames, filenames in os.walk(base):
             for entry in dirnames + filenames + [""]:
                 os.chown(os.path.join(dirpath, entry), 65534, 65534, follow_symlinks=False)
-    env = dict(os.environ, PYTHONPATH="")
+    # The batch's work folders go to a folder of its own (other graders on this machine use /tmp).
+    os.makedirs(os.path.join(base, "tmp"))
+    os.chmod(os.path.join(base, "tmp"), 0o1777)
+    env = dict(os.environ, PYTHONPATH="", TMPDIR=os.path.join(base, "tmp"))
     config = os.path.join(base, "config.toml")
     with open(os.path.join(ROOT, "autograder", "config.toml")) as fh:
         text = fh.read().replace("per_exercise_timeout_s = 10.0", "per_exercise_timeout_s = 6.0")
     with open(config, "w") as fh:
         fh.write(text)
-    cmd = [*prefix, sys.executable, "-m", "autograder", "grade", *paths, "--out", out, "--jobs", "2",
+    # The largest resident size of the grader and its workers, printed by a wrapper that waited for them.
+    measure = [sys.executable, "-c", "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+               "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+               "sys.exit(code)"]
+    cmd = [*prefix, *measure, sys.executable, "-m", "autograder", "grade", *paths, "--out", out, "--jobs", "2",
            "--no-progress", "--config", config, "--sandbox", sandbox]
+    # A bound on the batch's wall time: a worker that stops the grader's helpers must not hang it.
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, timeout=1200)
     assert run.returncode == 0, run.stderr.decode(errors="replace")[-3000:]
     with open(os.path.join(out, "grades.csv"), encoding="utf-8") as fh:
@@ -472,9 +611,15 @@ def batch(request):
     base = traversable_tmpdir("lec7-hostile-")
     prefix = unprivileged_prefix() if request.param == "nobody" else ()
     sandbox = "subprocess" if request.param == "root-without-bwrap" else "auto"
-    out, rows, run = run_batch(base, prefix, sandbox)
+    try:
+        out, rows, run = run_batch(base, prefix, sandbox)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(planted_root(base), ignore_errors=True)
+        raise
     yield {"out": out, "rows": rows, "user": request.param, "stderr": run.stderr}
     shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(planted_root(base), ignore_errors=True)
 
 
 def _row(batch, folder):
@@ -505,12 +650,20 @@ def test_batch_has_a_row_per_submission_and_no_internal_error(batch):
     assert not os.path.exists(os.path.join(batch["out"], "grades.csv", "results.json"))
 
 
+def test_grader_memory_stays_bounded(batch):
+    """buffer_refs names one 1 MB buffer 1000 times: decoded once each, the grader stays small
+    (1000 copies took it past 1 GB)."""
+    line = next(l for l in batch["stderr"].decode(errors="replace").splitlines() if l.startswith("MAXRSS_KB"))
+    assert int(line.split()[1]) < 600 * 1024, line
+
+
 def test_nothing_left_running(batch):
-    """No process of a worker uid (root run), no worker of nobody (unprivileged run) survives the batch."""
+    """No process of a worker uid (root run), no worker of nobody (unprivileged run) survives the batch
+    (processes of this checkout's Python: other graders may run on this machine meanwhile)."""
     from autograder import privilege
 
     base = 1_900_000_000
-    left = [pid for pid in privilege.process_table() if _uid_of(pid) is not None
+    left = [pid for pid in privilege.process_table() if _uid_of(pid) is not None and ROOT in _cmdline(pid)
             and (base <= _uid_of(pid) < base + 1024 or (_uid_of(pid) == 65534 and "_worker.py" in _cmdline(pid)))]
     assert not left, [(pid, _cmdline(pid)) for pid in left]
 

@@ -75,3 +75,36 @@ def test_a_worker_error_is_clipped_before_it_reaches_any_report():
     assert isinstance(err, StudentError)
     assert len(err.type_name) < 200 and len(err.message) < 1100 and len(err.where) < 300
     json.dumps(err.describe()).encode("utf-8")
+
+
+def test_a_complex_result_fails_with_a_clear_message():
+    """The imaginary part of a returned array was once dropped when compared: right real part,
+    any imaginary part, full marks. Now a complex result fails, saying why."""
+    import numpy as np
+
+    from cs231n_lec7.checks.core import CheckFailure, as_array, assert_close, rel_error
+
+    expected = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+    forged = expected + 5j * np.ones_like(expected)
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        assert rel_error(forged, expected) == 0.0  # what the comparison alone would see
+    for call in (lambda: as_array("next_w", forged), lambda: assert_close("next_w", forged, expected)):
+        with pytest.raises(CheckFailure, match="complex numbers"):
+            call()
+    assert assert_close("next_w", expected.copy(), expected) == 0.0  # a real answer still passes
+
+
+def test_bare_urls_in_student_text_are_not_clickable():
+    """A message or print like "see https://evil.example" must not become a link in feedback.md;
+    planted: the same text unbroken is linked by a renderer that links bare URLs (mistune's url plugin)."""
+    mistune = pytest.importorskip("mistune")
+    render = mistune.create_markdown(plugins=["url"])
+    text = "grade fixed at https://evil.example/regrade?x=1, HTTP://EVIL.EXAMPLE and www.evil.example"
+    assert "<a " in render(text)  # planted: the renderer does link bare URLs
+    shown = inert.md_text(text)
+    assert "<a " not in render(shown), render(shown)
+    assert "://" not in shown and "www." not in shown.lower()
+    assert "evil.example" in shown  # the text stays readable
+    code = "\n".join(inert.md_code_block(["print('https://example.org')"]))
+    assert "https://example.org" in code  # inside a code block a URL is never a link: left as printed

@@ -46,8 +46,14 @@ def test_seccomp_numbers_match_libseccomp():
         sys.path.remove("/usr/lib/python3/dist-packages")
     for machine, arch in (("x86_64", seccomp.Arch.X86_64), ("aarch64", seccomp.Arch.AARCH64)):
         table = privilege.SYSCALLS[machine]
+        checked = 0
         for name in (*privilege.DENIED, "clone", "clone3"):
-            assert seccomp.resolve_syscall(arch, name) == table[name], (machine, name)
+            number = seccomp.resolve_syscall(arch, name)
+            if number < 0 and table[name] >= 457:  # a call newer than this libseccomp (2.5 stops at 450)
+                continue
+            assert number == table[name], (machine, name)
+            checked += 1
+        assert checked >= len(privilege.DENIED) - 3, (machine, checked)
 
 
 FILTER_PROBE = textwrap.dedent("""
@@ -62,7 +68,9 @@ FILTER_PROBE = textwrap.dedent("""
                        ("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)),
                        ("umount2", lambda: libc.umount2(b"/proc", 2)),
                        ("ptrace", lambda: libc.ptrace(16, 1, 0, 0)),
-                       ("keyctl", lambda: libc.syscall(250 if os.uname().machine == "x86_64" else 219, 0, 0))]:
+                       ("keyctl", lambda: libc.syscall(250 if os.uname().machine == "x86_64" else 219, 0, 0)),
+                       ("statmount", lambda: libc.syscall(457, 0, 0, 0, 0)),
+                       ("listmount", lambda: libc.syscall(458, 0, 0, 0, 0))]:
         ctypes.set_errno(0)
         rc = call()
         out[name] = ctypes.get_errno() if rc == -1 else 0
@@ -85,10 +93,13 @@ def test_seccomp_filter_refuses_the_escape_calls_and_allows_the_rest():
         return json.loads(run.stdout)
 
     filtered = probe(True)
-    assert all(filtered[name] == 1 for name in ("unshare", "mount", "umount2", "ptrace", "keyctl")), filtered
+    assert all(filtered[name] == 1 for name in ("unshare", "mount", "umount2", "ptrace", "keyctl", "statmount",
+                                                 "listmount")), filtered
     assert filtered["fork"] == 7 and filtered["read"]
+    unfiltered = probe(False)  # the kernel answers these bad arguments otherwise (EFAULT, EINVAL, or ENOSYS
+    assert unfiltered["statmount"] != 1 and unfiltered["listmount"] != 1, unfiltered  # on an older kernel)
     if is_root():  # without the filter root can unshare: the probe is able to tell the difference
-        assert probe(False)["unshare"] == 0
+        assert unfiltered["unshare"] == 0
 
 
 # ------------------------------------------------------------- the escape

@@ -102,3 +102,101 @@ def test_the_daemon_does_outlive_a_plain_process_group_kill(daemon_submission):
     assert run.returncode == 0, run.stderr
     time.sleep(0.3)
     assert alive(seconds)
+
+
+STOPPER = textwrap.dedent("""
+    import os, signal, time
+    for _ in range(8):          # a few processes (stopped soon)
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    if os.fork() == 0:          # a daemon stopping every other process this uid may signal, over and over
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            try:
+                os.kill(-1, signal.SIGSTOP)
+            except OSError:
+                pass
+        os._exit(0)
+    time.sleep(60)
+    """)
+
+
+@pytest.mark.skipif(not is_root(), reason="needs root (worker uids)")
+def test_a_worker_stopping_every_process_of_its_uid_cannot_stall_the_sweep():
+    """kill(-1, SIGSTOP) in a loop once caught the grader's helper that became the uid to kill it,
+    and the grader waited for that helper forever; the sweep now works from root and never waits."""
+    import threading
+
+    from autograder import privilege
+
+    open_root_folders()
+    ids = privilege.WorkerIds()
+    uid = ids.acquire()
+
+    def become():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+    proc = subprocess.Popen([sys.executable, "-S", "-c", STOPPER], preexec_fn=become, cwd="/")
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _states(uid).count("T") < 8:
+            time.sleep(0.05)
+        states = _states(uid)
+        assert states.count("T") >= 8 and "R" in states, states  # the daemon runs, the others are stopped
+        sweep = threading.Thread(target=privilege.kill_uid, args=(uid,), daemon=True)
+        started = time.monotonic()
+        sweep.start()
+        sweep.join(30)
+        assert not sweep.is_alive(), "kill_uid is stuck"
+        assert time.monotonic() - started < 10
+        assert [s for s in _states(uid) if s != "Z"] == []  # zombies are dead, waiting for their parent
+    finally:
+        ids.release(uid)
+        proc.wait(timeout=10)
+
+
+def _states(uid):
+    from autograder import privilege
+
+    out = []
+    for pid in privilege.processes_of(uid):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                out.append(fh.read().rsplit(b")", 1)[1].split()[0].decode())
+        except OSError:
+            continue
+    return out
+
+
+@pytest.mark.skipif(not is_root(), reason="needs root (worker uids)")
+def test_the_sweep_works_without_pidfds(monkeypatch):
+    """On a kernel without pidfd_open (before 5.3) the sweep signals the pid it just checked."""
+    from autograder import privilege
+
+    open_root_folders()
+
+    def no_pidfd(pid):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    ids = privilege.WorkerIds()
+    uid = ids.acquire()
+
+    def become():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+    proc = subprocess.Popen(["/bin/sleep", "60"], preexec_fn=become)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not privilege.processes_of(uid):
+            time.sleep(0.05)
+        assert privilege.processes_of(uid)
+        privilege.kill_uid(uid)
+        assert proc.wait(timeout=10) == -9
+    finally:
+        ids.release(uid)

@@ -65,6 +65,25 @@ def test_wire_refuses_object_arrays_and_mismatched_buffers():
         wire.decode({"__nd__": 0, "dtype": "<f8", "shape": [4]}, [b"\0" * 8])
 
 
+def test_wire_decodes_each_buffer_once():
+    """A forged answer naming one buffer many times (1000 x 1 MB became 1 GB of copies) is malformed."""
+    ref = {"__nd__": 0, "dtype": "<f8", "shape": [2]}
+    buffers = [np.arange(2.0).tobytes()]
+    with pytest.raises(ValueError, match="already used"):
+        wire.decode({"__tuple__": [ref] * 1000}, buffers)
+    used = set()  # the decodes of one answer (result, then each writeback) share the count
+    assert wire.decode(ref, buffers, used=used).tolist() == [0.0, 1.0]
+    with pytest.raises(ValueError, match="already used"):
+        wire.decode([ref], buffers, used=used)
+    with pytest.raises(ValueError, match="missing"):
+        wire.decode({"__nd__": 1, "dtype": "<f8", "shape": [2]}, buffers)
+    with pytest.raises(ValueError, match="missing"):
+        wire.decode({"__nd__": -1, "dtype": "<f8", "shape": [2]}, buffers)
+    two = [np.ones(2).tobytes(), np.zeros(2).tobytes()]  # distinct buffers decode as before
+    a, b = wire.decode([ref, {**ref, "__nd__": 1}], two)
+    assert a.tolist() == [1.0, 1.0] and b.tolist() == [0.0, 0.0]
+
+
 def test_wire_keeps_unsendable_objects_as_handles():
     handles = []
     thing = object()

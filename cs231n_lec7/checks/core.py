@@ -244,6 +244,9 @@ def as_array(label: str, got, shape=None, dtype=None) -> np.ndarray:
         if isinstance(got, np.ndarray):
             raise CheckFailure(f"{label}: expected a plain numpy array, got a subclass {type(got).__name__}")
         raise CheckFailure(f"{label}: expected a numpy array, got {describe(got)}")
+    if got.dtype.kind == "c":  # comparing it as real numbers would silently drop the imaginary part
+        raise CheckFailure(f"{label}: got complex numbers (dtype {got.dtype}); the result must be real — "
+                           f"a complex value usually comes from a power or root of a negative number")
     if shape is not None and got.shape != tuple(shape):
         raise CheckFailure(f"{label}: expected shape {tuple(shape)}, got shape {got.shape}")
     if dtype is not None and got.dtype != np.dtype(dtype):
