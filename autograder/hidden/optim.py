@@ -33,7 +33,7 @@ from cs231n_lec7.checks.core import (
     rel_error,
     result_pair,
 )
-from cs231n_lec7.checks.optim import RULES, state_mismatches
+from cs231n_lec7.checks.optim import RULES, state_mismatches, step_tol
 
 REFERENCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "references", "optim.npz")
 NUM_STEPS = 40
@@ -144,7 +144,7 @@ def run_fresh(ctx, rule, tiny=False, num_steps=3):
         with quiet_numerics():
             got_w, got_cfg = result_pair(f"{rule} at step {k + 1}", ctx.fn(exercise)(got_w, dw.copy(), got_cfg))
             want_w, want_cfg = ctx.ref(exercise)(want_w, dw.copy(), want_cfg)
-        assert_close(f"{rule}: next_w at step {k + 1}", got_w, want_w, STEP_TOL)
+        assert_close(f"{rule}: next_w at step {k + 1}", got_w, want_w, STEP_TOL if tiny else step_tol(rule))
         assert_config_has(f"{rule} at step {k + 1}", got_cfg, RULES[rule]["state"])
 
 
