@@ -60,6 +60,10 @@ def keeps_fraction_p(exercise, fns):
             found.append(Finding("p used as drop probability",
                                  f"with p = {p} you kept {frac:.3f} of the units. Since 2018 p is the "
                                  f"probability of KEEPING a unit: mask = rng.random(x.shape) < p."))
+        elif abs(frac - (1 - _phi(p))) <= tol:
+            found.append(Finding("Gaussian coins",
+                                 f"with p = {p} you kept {frac:.3f} of the units, as many as a standard normal "
+                                 f"number falls above p: draw uniform numbers (rng.random), not normal ones."))
         elif abs(frac - _phi(p)) <= tol:
             found.append(Finding("Gaussian coins",
                                  f"with p = {p} you kept {frac:.3f} of the units, as many as a standard normal "
@@ -97,10 +101,11 @@ def test_mode_is_identity(exercise, fns):
     out, _ = _forward(fns, x, 0.7, mode="test")
     if np.allclose(out, x):
         return None
-    if np.allclose(out, 0.7 * x):
-        return Finding("vanilla dropout's test-time scaling",
-                       "test mode returned x * p. With inverted dropout (1/p at train time) test mode is the "
-                       "identity; multiplying by p is vanilla dropout.")
+    for scale, text in ((0.7, "x * p"), (0.3, "x * (1 - p)")):
+        if np.allclose(out, scale * x):
+            return Finding("vanilla dropout's test-time scaling",
+                           f"test mode returned {text} (p = 0.7). With inverted dropout (1/p at train time) test "
+                           f"mode is the identity; scaling at test time is vanilla dropout.")
     if np.mean(out == 0) > 0.01:
         return Finding("dropout applied at test time", "at test time every unit is kept: return x unchanged.")
 

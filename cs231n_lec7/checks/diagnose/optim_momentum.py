@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Finding, prop
-from .optim import MOMENTUM, NESTEROV, PROBE, RHO, SHAPE, G, _call, _coef, _fresh, _named, _near
+from .optim import DEFAULTS, MOMENTUM, NESTEROV, PROBE, UPHILL, RHO, SHAPE, G, _call, _coef, _fresh, _named, _near
 
 
 def _momentum_coefficients(exercise, rule):
@@ -69,6 +69,19 @@ def momentum_coefficients(exercise, fns):
     for (want_v, want_g), named in forms:
         if _near(cv, want_v) and _near(cg, want_g):
             return _named(named)
+    # Two bugs at once: a known form whose gradient term also has the wrong sign and/or a hard-coded
+    # learning rate (the latter is named by uses_learning_rate).
+    lr_scale = DEFAULTS[exercise]["learning_rate"] / PROBE[exercise]["learning_rate"]
+    for (want_v, want_g), named in forms:
+        for sign in (1.0, -1.0):
+            for scale in (1.0, lr_scale):
+                if (sign, scale) != (1.0, 1.0) and _near(cv, want_v) and _near(cg, sign * scale * want_g):
+                    found = [f for f in [_named(named)] if f]
+                    if sign < 0:
+                        found.append(Finding(UPHILL.get(exercise, "update goes uphill"),
+                                             "the gradient term has the wrong sign: v = rho*v - lr*dw "
+                                             "(minus), so the velocity points downhill."))
+                    return found
     (right_v, right_g), _ = forms[0]
     found = []
     if not _near(cv, right_v):
