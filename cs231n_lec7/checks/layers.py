@@ -150,7 +150,12 @@ def dtype_kept(ctx, p, seed):
     x = positive_input((6, 7), np.random.default_rng([seed, 99])).astype(np.float32)
     for mode in ("train", "test"):
         out, _ = forward(ctx, x, p, mode, seed)
-        assert_dtype_kept(ctx, f"dropout_forward ({mode} mode): out", out, np.float32)
+        # Right values at float64 tolerance: every unit 0 or x/p in training, x itself at test time.
+        ratio = np.asarray(out, dtype=np.float64) / x.astype(np.float64)
+        want = np.where(ratio == 0, 0.0, 1.0 / p) if mode == "train" else np.ones_like(ratio)
+        right = bool(np.allclose(ratio, want, rtol=1e-7, atol=0.0))
+        assert_dtype_kept(ctx, f"dropout_forward ({mode} mode): out", out, np.float32, right=right,
+                          name="out", source="x")
 
 
 def any_shape(ctx, shape, p, seed):

@@ -310,7 +310,7 @@ def _register(rule: str):
             next_w, _ = result_pair(rule, ctx.fn(exercise)(w32, dw32, dict(spec["hyper"])))
         assert_close(f"{rule}: next_w for a float32 w", next_w, ctx.expected(f"optim/{rule}/step32/next_w"),
                      FLOAT32_TOL)
-        assert_dtype_kept(ctx, f"{rule}: next_w for a float32 w", next_w, np.float32)
+        assert_dtype_kept(ctx, f"{rule}: next_w for a float32 w", next_w, np.float32, right=True)  # compared above
 
 
 for _rule in RULES:
