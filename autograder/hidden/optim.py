@@ -138,6 +138,10 @@ def run_fresh(ctx, rule, tiny=False, num_steps=3):
     """Fresh random problem: every step's next_w against the live reference (the state travels)."""
     exercise = f"optim.{rule}"
     w, grads, cfg = _problem(ctx, rule, tiny, num_steps)
+    if rule in ("sgd_momentum", "nesterov_momentum"):
+        # From fresh state: next_w is judged apart from the stored velocity's convention (the notes' first
+        # form, v = rho*v + dw; w -= lr*v, traces the same path); "state after single steps" judges the velocity.
+        cfg.pop("velocity")
     got_w, got_cfg = w.copy(), _copy_config(cfg)
     want_w, want_cfg = w.copy(), _copy_config(cfg)
     for k, dw in enumerate(grads):

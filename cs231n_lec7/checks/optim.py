@@ -186,10 +186,10 @@ def state_mismatches(rule, config, want_state, tol=STEP_TOL, when="after one ste
     return wrong
 
 
-def fail_state(rule, wrong, num_keys):
-    """Raise for wrong state keys; each right key keeps its share of the check."""
+def fail_state(rule, wrong, num_keys, kept=0.0):
+    """Raise for wrong state keys; ``kept`` of the check was earned before, each right key keeps its share."""
     if wrong:
-        raise CheckFailure(f"{rule}: " + "\n".join(wrong), score=1.0 - len(wrong) / num_keys)
+        raise CheckFailure(f"{rule}: " + "\n".join(wrong), score=kept + (1.0 - kept) * (1.0 - len(wrong) / num_keys))
 
 
 def _register(rule: str):
@@ -239,8 +239,9 @@ def _register(rule: str):
                     f"does your rule read its state back from config and store it again?")
         assert_close(f"{rule}: w after step {k + 1} of 5", w, want, step_tol(rule), hint)
         want_state = {key: ctx.expected(f"optim/{rule}/steps5/{key}") for key in spec["state"]}
+        # The path (every w) was right: half the check; the stored state earns the other half.
         fail_state(rule, state_mismatches(rule, config, want_state, when="after 5 steps from config=None"),
-                   len(spec["state"]))
+                   len(spec["state"]), kept=0.5)
 
     if rule in ADAPTIVE:
         @check(exercise, name=f"{rule}: tiny gradients on fixed inputs (epsilon placement)", weight=0.5)

@@ -34,9 +34,10 @@ MOMENTUM_FORMS = {
                       "your step ignores the velocity passed in config['velocity'], so it is plain SGD: "
                       "start from v = config['velocity'].", True)),
         ((-0.05 * RHO, 1.0), ("first momentum form stored",
-                              "you used the first form of the notes (v = rho*v + dw; w -= lr*v). It traces "
-                              "the same path at constant lr, but this assignment stores the velocity of the "
-                              "second form: v = rho*v - lr*dw; w += v.")),
+                              "you used the first form of the notes (v = rho*v + dw; w -= lr*v). Your path "
+                              "is the same (at constant lr), only the stored quantity differs: this "
+                              "assignment stores the second form's velocity, v_contract = -lr * v_yours "
+                              "(v = rho*v - lr*dw; w += v), so only the state checks cost points.")),
     ],
     NESTEROV: [
         ((RHO**2, 1.0 + RHO), None),
