@@ -56,6 +56,9 @@ def keeps_fraction_p(exercise, fns):
         tol = SIGMAS * math.sqrt(p * (1 - p) / n)
         if abs(frac - p) <= tol:
             continue
+        kept = mask != 0
+        if not np.all(kept) and (np.all(kept == kept[:1]) or np.all(kept == kept[:, :1])):
+            break  # coins shared along an axis: the fraction's spread is not binomial (named elsewhere)
         if abs(frac - (1 - p)) <= tol:
             found.append(Finding("p used as drop probability",
                                  f"with p = {p} you kept {frac:.3f} of the units. Since 2018 p is the "
