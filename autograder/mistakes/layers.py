@@ -212,6 +212,11 @@ def dropout_gaussian_coins_p_as_drop(x, dropout_param):
     return x, (dropout_param, mask)
 
 
+def dropout_backward_mask_always(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask
+
+
 M = Mistake
 MISTAKES = [
     M("layers.dropout_forward", "p used as drop probability",
@@ -257,6 +262,8 @@ MISTAKES = [
     M("layers.dropout_forward", "Gaussian coins", "(rng.standard_normal > p) / (1 - p).",
       dropout_gaussian_coins_p_as_drop, detect="property", also=("p used as drop probability",),
       slug="dropout_gaussian_coins_p_as_drop"),
+    M("layers.dropout_backward", "backward ignores test mode", "dout * mask with mask = None at test time.",
+      dropout_backward_mask_always, detect="property"),
 ]
 
 V = Variant

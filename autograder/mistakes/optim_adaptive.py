@@ -470,6 +470,16 @@ def adagrad_eps_inside_not_stored(w, dw, config=None):
     return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
 
 
+def adagrad_abs_gradient(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w)) + np.abs(dw)
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
 def adam_folded_paper_form(w, dw, config=None):
     """Kingma & Ba's efficient form: right, except that ε sits on √v (ε̂ = ε·√(1−β2^t))."""
     if config is None:
@@ -593,6 +603,7 @@ MISTAKES = [
     M("optim.adagrad", "state not stored in config", "sqrt(cache + eps), and the cache is never stored.",
       adagrad_eps_inside_not_stored, P, also=("epsilon inside the square root",),
       slug="adagrad_eps_inside_not_stored"),
+    M("optim.adagrad", "cache accumulates |dw| instead of dw**2", "cache += np.abs(dw).", adagrad_abs_gradient, P),
     M("optim.adam", "ε added to √v instead of √v̂",
       "the paper's folded form: right except where gradients are as small as ε (a small deduction).",
       adam_folded_paper_form, P),

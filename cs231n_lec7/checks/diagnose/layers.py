@@ -185,3 +185,22 @@ def backward_uses_forward_mask(exercise, fns):
         return Finding("fresh mask in backward",
                        "reuse the mask saved in the cache by the forward pass; a new mask gives the gradient of "
                        "another network.")
+
+
+@prop(BWD)
+def backward_in_test_mode(exercise, fns):
+    """After a test-mode forward pass (every unit kept, nothing scaled) the backward pass gives dx = dout."""
+    x = _x((20, 10))
+    _, cache = _forward(fns, x, 0.6, mode="test")
+    dout = np.random.default_rng(5).standard_normal(x.shape)
+    try:
+        dx = np.asarray(fns(BWD)(dout.copy(), cache), dtype=np.float64)
+    except Exception as err:
+        if type(err).__name__.startswith("Worker"):
+            raise
+        return Finding("backward ignores test mode",
+                       "after a test-mode forward pass your backward raised an error: at test time no mask was "
+                       "drawn, so check dropout_param['mode'] and return dout unchanged.")
+    if dx.shape == dout.shape and not np.allclose(dx, dout):
+        return Finding("backward ignores test mode",
+                       "after a test-mode forward pass every unit was kept unscaled, so dx = dout.")

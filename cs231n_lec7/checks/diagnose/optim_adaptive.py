@@ -93,12 +93,14 @@ def cache_update(exercise, fns):
     try:
         b = _coef(new_cache, G * G)
     except NoEvidence:
-        try:
-            _coef(new_cache, G)
-        except NoEvidence:
-            return None
-        return Finding("cache accumulates dw instead of dw**2",
-                       "the cache holds squared gradients: use dw * dw (or dw**2).")
+        for basis, what in ((G, "dw"), (np.abs(G), "|dw|")):
+            try:
+                _coef(new_cache, basis)
+            except NoEvidence:
+                continue
+            return Finding(f"cache accumulates {what} instead of dw**2",
+                           "the cache holds squared gradients: use dw * dw (or dw**2).")
+        return None
     forms = CACHE_FORMS[exercise]
     for (want_a, want_b), named in forms:
         if _near(a, want_a) and _near(b, want_b):
