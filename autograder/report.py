@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import os
 
+from cs231n_lec7.checks.diagnose import relevant
+
 from . import inert
 
 
@@ -60,8 +62,9 @@ def results_json(config, outcomes, diagnoses, *, seed, problem, sandbox_mode, re
             ex, c = o["exercise"], o["check"]
             max_score = exercises[ex]["points"] * c.weight / weights[ex]
             output = inert.clip(o["message"])
-            if o["fraction"] < 1.0 and ex in diagnoses:
-                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex])
+            if o["fraction"] < 1.0 and ex in diagnoses:  # only those bearing on what this check compares
+                output += "".join(f"\nLikely bug — {d['title']}: {d['explanation']}" for d in diagnoses[ex]
+                                  if relevant(d.get("probe", ""), o["name"]))
             output += "".join(f"\nNote — {n}" for n in o.get("notes", ()))
             tests.append({"name": o["name"], "score": _round(max_score * o["fraction"]),
                           "max_score": _round(max_score), "status": "passed" if o["fraction"] >= 1.0 else "failed",

@@ -194,3 +194,59 @@ def test_pytest_output_is_the_message_and_the_likely_bug(tmp_path, root, python_
     assert "Likely bug (explained above) — missing bias correction" in proc.stdout
     assert "def " not in proc.stdout and "core.py" not in proc.stdout, proc.stdout
     assert len(proc.stdout.splitlines()) <= 8 * failures, proc.stdout
+
+
+# ------------------------------------------------------------ credit and wording on specific variants
+def _feedback(planted, name):
+    return (planted["out"] / name / "feedback.md").read_text()
+
+
+def test_papers_folded_adam_loses_little_and_gets_no_state_hint(planted):
+    """ε on √v instead of √v̂ matters only for tiny gradients: named, a small deduction, never the state hint."""
+    points = planted["config"]["exercises"]["optim.adam"]["points"]
+    assert planted["rows"]["adam_folded_paper_form"]["optim.adam"] >= 0.85 * points
+    assert "read its state back" not in _feedback(planted, "adam_folded_paper_form")
+
+
+def test_first_momentum_form_costs_only_the_state_share(planted):
+    """Same path as the contract's form; only the stored velocity's convention differs."""
+    points = planted["config"]["exercises"]["optim.sgd_momentum"]["points"]
+    assert 0.6 * points <= planted["rows"]["momentum_first_form_state"]["optim.sgd_momentum"] < points
+    assert "v_contract = -lr * v_yours" in _feedback(planted, "momentum_first_form_state")
+
+
+def test_state_hint_only_with_evidence(planted):
+    """The 'read its state back' hint never reaches right code."""
+    for v in CORRECT:
+        assert "read its state back" not in _feedback(planted, _variant_slug(v))
+
+
+def test_dtype_note_only_when_values_are_right(planted):
+    """A wrong dropout with a float64 result is not told its values are right; the fix names out and x."""
+    wrong = _feedback(planted, "dropout_p_as_drop_test_scaled")
+    assert "The values are right" not in wrong
+    assert "next_w" not in wrong and "out.astype(x.dtype)" in wrong
+    right = _feedback(planted, "ok__dropout_float64_promotion")
+    assert "The values are right" in right and "out.astype(x.dtype)" in right
+
+
+def test_likely_bugs_are_attached_to_the_checks_they_explain(planted):
+    """A check comparing only the state does not carry a finding about the step (ε inside the root)."""
+    tests = _results(planted, "adagrad_eps_inside_not_stored")["tests"]
+    state_only = [t for t in tests if "state after" in t["name"] and t["status"] == "failed"]
+    assert state_only
+    for t in state_only:
+        assert "state not stored in config" in t["output"]
+        assert "epsilon inside the square root" not in t["output"]
+    tiny = [t for t in tests if "tiny gradients" in t["name"] and t["status"] == "failed"]
+    assert tiny and all("epsilon inside the square root" in t["output"] for t in tiny)
+
+
+@pytest.mark.parametrize("key", ["adam_module_defaults", "adam_mutable_default_argument"])
+def test_visible_check_rejects_state_shared_between_calls(key):
+    """Two calls without a config must not share state; the check names the shared default dict."""
+    mistake = next(m for m in MISTAKES if m.key == key)
+    check = next(c for c in visible_checks("optim.adam") if c.name == "adam: config=None calls are independent")
+    with pytest.raises(CheckFailure, match="state kept between calls in a shared default dict"):
+        with quiet_numerics():
+            check.func(Context(LocalFunctions(overrides={"optim.adam": mistake.fn})))

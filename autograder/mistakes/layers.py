@@ -189,6 +189,34 @@ def dropout_bool_mask_division(x, dropout_param):
     return (x * keep / p).astype(x.dtype), (dropout_param, mask)
 
 
+def dropout_p_as_drop_test_scaled(x, dropout_param):
+    """p as drop probability and vanilla test-time scaling x * (1 - p), float64 result (no cast)."""
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    mask = None
+    if mode == "train":
+        rng = np.random.default_rng(dropout_param.get("seed"))
+        mask = (rng.random(x.shape) > p) / (1 - p)
+        out = x * mask
+    else:
+        out = x * (1 - p)
+    return out, (dropout_param, mask)
+
+
+def dropout_gaussian_coins_p_as_drop(x, dropout_param):
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    mask = None
+    if mode == "train":
+        rng = np.random.default_rng(dropout_param.get("seed"))
+        mask = (rng.standard_normal(x.shape) > p) / (1 - p)
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, mask)
+
+
+def dropout_backward_mask_always(dout, cache):
+    dropout_param, mask = cache
+    return dout * mask
+
+
 M = Mistake
 MISTAKES = [
     M("layers.dropout_forward", "p used as drop probability",
@@ -228,6 +256,14 @@ MISTAKES = [
       dropout_2017_convention, detect="property", slug="dropout_2017_convention"),
     M("layers.dropout_backward", "mask not applied in backward", "dx = dout / p.", dropout_backward_mask_ignored,
       detect="property"),
+    M("layers.dropout_forward", "p used as drop probability", "(rng.random > p) / (1 - p); test: x * (1 - p).",
+      dropout_p_as_drop_test_scaled, detect="property", also=("vanilla dropout's test-time scaling",),
+      slug="dropout_p_as_drop_test_scaled"),
+    M("layers.dropout_forward", "Gaussian coins", "(rng.standard_normal > p) / (1 - p).",
+      dropout_gaussian_coins_p_as_drop, detect="property", also=("p used as drop probability",),
+      slug="dropout_gaussian_coins_p_as_drop"),
+    M("layers.dropout_backward", "backward ignores test mode", "dout * mask with mask = None at test time.",
+      dropout_backward_mask_always, detect="property"),
 ]
 
 V = Variant

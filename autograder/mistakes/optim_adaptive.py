@@ -461,6 +461,95 @@ def adam_float_counter(w, dw, config=None):
     return w - step, config
 
 
+def adagrad_eps_inside_not_stored(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w)) + dw * dw
+    return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
+
+
+def adagrad_abs_gradient(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("epsilon", 1e-8)
+    cache = config.get("cache", np.zeros_like(w)) + np.abs(dw)
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+def adam_folded_paper_form(w, dw, config=None):
+    """Kingma & Ba's efficient form: right, except that ε sits on √v (ε̂ = ε·√(1−β2^t))."""
+    if config is None:
+        config = {}
+    for key, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)):
+        config.setdefault(key, value)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    t = config.get("t", 0) + 1
+    b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], config["epsilon"]
+    m = b1 * m + (1 - b1) * dw
+    v = b2 * v + (1 - b2) * (dw**2)
+    lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+    config["m"], config["v"], config["t"] = m, v, t
+    return w - lr_t * m / (np.sqrt(v) + eps), config
+
+
+def _adam_module_defaults(store={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "t": 0}):
+    return store  # one dict for the whole module, like ADAM_DEFAULTS = {...} at the top of optim.py
+
+
+def adam_module_defaults(w, dw, config=None):
+    if config is None:
+        config = _adam_module_defaults()
+    for key, value in _adam_module_defaults().items():
+        config.setdefault(key, value)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    t = config["t"] + 1
+    b1, b2 = config["beta1"], config["beta2"]
+    m = b1 * m + (1 - b1) * dw
+    v = b2 * v + (1 - b2) * dw**2
+    next_w = w - config["learning_rate"] * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + config["epsilon"])
+    config["m"], config["v"], config["t"] = m, v, t
+    return next_w, config
+
+
+def adam_mutable_default_argument(w, dw, config={}):
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    t = config.get("t", 0) + 1
+    b1, b2 = config["beta1"], config["beta2"]
+    m = b1 * m + (1 - b1) * dw
+    v = b2 * v + (1 - b2) * dw**2
+    next_w = w - config["learning_rate"] * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + config["epsilon"])
+    config["m"], config["v"], config["t"] = m, v, t
+    return next_w, config
+
+
+def adam_t_after_use_from_one(w, dw, config=None):
+    if config is None:
+        config = {}
+    for key, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999), ("epsilon", 1e-8)):
+        config.setdefault(key, value)
+    m = config.get("m", np.zeros_like(w))
+    v = config.get("v", np.zeros_like(w))
+    t = config.get("t", 1)
+    b1, b2, lr, eps = config["beta1"], config["beta2"], config["learning_rate"], config["epsilon"]
+    m = b1 * m + (1 - b1) * dw
+    v = b2 * v + (1 - b2) * (dw**2)
+    next_w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    t += 1
+    config["m"], config["v"], config["t"] = m, v, t
+    return next_w, config
+
+
 M = Mistake
 P = "property"
 MISTAKES = [
@@ -511,6 +600,20 @@ MISTAKES = [
     M("optim.adam", "update goes uphill", "w + lr*m_hat/(...).", adam_uphill, P),
     M("optim.adam", "learning rate hard-coded", "lr = 1e-3 whatever config says.", adam_lr_hard_coded, P),
     M("optim.adam", "square root missing", "m_hat / (v_hat + eps).", adam_no_sqrt, P),
+    M("optim.adagrad", "state not stored in config", "sqrt(cache + eps), and the cache is never stored.",
+      adagrad_eps_inside_not_stored, P, also=("epsilon inside the square root",),
+      slug="adagrad_eps_inside_not_stored"),
+    M("optim.adagrad", "cache accumulates |dw| instead of dw**2", "cache += np.abs(dw).", adagrad_abs_gradient, P),
+    M("optim.adam", "ε added to √v instead of √v̂",
+      "the paper's folded form: right except where gradients are as small as ε (a small deduction).",
+      adam_folded_paper_form, P),
+    M("optim.adam", "state kept between calls in a shared default dict",
+      "config = ADAM_DEFAULTS (a module-level dict) when config is None, then stores m, v, t in it.",
+      adam_module_defaults, P),
+    M("optim.adam", "state kept between calls in a shared default dict", "def adam(w, dw, config={}); None not handled.",
+      adam_mutable_default_argument, P, also=("config=None not handled",), slug="adam_mutable_default_argument"),
+    M("optim.adam", "t incremented after use, starting at 1", "config.get('t', 1); uses t, then t += 1.",
+      adam_t_after_use_from_one, P),
 ]
 
 V = Variant

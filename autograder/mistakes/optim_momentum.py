@@ -278,6 +278,49 @@ def nesterov_inplace_on_copies(w, dw, config=None):
     return next_w, config
 
 
+def momentum_config_not_returned(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config["momentum"] * config.get("velocity", np.zeros_like(w)) - config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + v, None
+
+
+def momentum_setdefault_not_written_back(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    v = config.setdefault("velocity", np.zeros_like(w))
+    v = config["momentum"] * v - config["learning_rate"] * dw
+    return w + v, config
+
+
+def momentum_sign_and_dampened(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    mu = config["momentum"]
+    v = mu * config.setdefault("velocity", np.zeros_like(w)) + (1 - mu) * config["learning_rate"] * dw
+    config["velocity"] = v
+    return w + v, config
+
+
+def nesterov_sign_and_lr_hard_coded(w, dw, config=None):
+    if config is None:
+        config = {}
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    mu = config["momentum"]
+    v_prev = config.get("velocity", np.zeros_like(w))
+    v = mu * v_prev - 1e-2 * dw
+    config["velocity"] = v
+    return w + mu * v_prev + (1 + mu) * v, config
+
+
 M = Mistake
 P = "property"
 MISTAKES = [
@@ -319,6 +362,15 @@ MISTAKES = [
     M("optim.nesterov_momentum", "wrong default learning rate", "default 1e-3.", nesterov_wrong_default_lr, P),
     M("optim.nesterov_momentum", "state stored under another key", "config['v'].", nesterov_old_state_key, P),
     M("optim.nesterov_momentum", "learning rate hard-coded", "lr = 1e-2.", nesterov_lr_hard_coded, P),
+    M("optim.sgd_momentum", "config not returned", "return next_w, None.", momentum_config_not_returned, P),
+    M("optim.sgd_momentum", "velocity not stored in config",
+      "v = config.setdefault('velocity', ...) and then v = ... is never written back.",
+      momentum_setdefault_not_written_back, P, slug="momentum_setdefault_not_written_back"),
+    M("optim.sgd_momentum", "wrong momentum sign", "v = rho*v + (1-rho)*lr*dw: sign and dampening.",
+      momentum_sign_and_dampened, P, also=("velocity dampened by (1 - rho)",), slug="momentum_sign_and_dampened"),
+    M("optim.nesterov_momentum", "wrong sign of the look-ahead term", "+rho*v_prev and lr = 1e-2 hard-coded.",
+      nesterov_sign_and_lr_hard_coded, P, also=("learning rate hard-coded",),
+      slug="nesterov_sign_and_lr_hard_coded"),
 ]
 
 V = Variant

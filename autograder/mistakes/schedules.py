@@ -58,6 +58,16 @@ def exponential_decay_power_of_k(step, initial_lr, k):
     return _out(initial_lr * k**t, step)
 
 
+def exponential_decay_off_by_one(step, initial_lr, k):
+    t = _steps(step)
+    return _out(initial_lr * np.exp(-k * (t + 1)), step)
+
+
+def exponential_decay_math_exp(step, initial_lr, k):
+    import math
+    return initial_lr * math.exp(-k * step)
+
+
 # ------------------------------------------------------------ 1/t decay
 def inverse_time_no_one(step, initial_lr, k):
     t = _steps(step)
@@ -68,6 +78,11 @@ def inverse_time_no_one(step, initial_lr, k):
 def inverse_time_precedence(step, initial_lr, k):
     t = _steps(step)
     return _out(initial_lr / (1.0 + k) * t, step)
+
+
+def inverse_time_precedence_plus(step, initial_lr, k):
+    t = _steps(step)
+    return _out(initial_lr / 1 + k * t, step)
 
 
 def inverse_time_sqrt(step, initial_lr, k):
@@ -98,6 +113,14 @@ MISTAKES = [
     M("schedules.exponential_decay", "k used as the per-step factor",
       "k is the decay constant in the exponent: alpha_0 * exp(-k t), not alpha_0 * k ** t.",
       exponential_decay_power_of_k),
+    M("schedules.exponential_decay", "exponent off by one: exp(-k (t + 1))",
+      "At t = 0 the rate must be alpha_0: the exponent is -k t, not -k (t + 1).", exponential_decay_off_by_one),
+    M("schedules.exponential_decay", "math.exp on an array of steps",
+      "math.exp takes one number; np.exp works on arrays of steps too.", exponential_decay_math_exp,
+      detect="check"),
+    M("schedules.inverse_time_decay", "operator precedence: alpha_0/1 + k*t",
+      "alpha_0 / 1 + k * t divides by 1 and then adds k t; put the whole denominator in parentheses: "
+      "alpha_0 / (1 + k * t).", inverse_time_precedence_plus),
     M("schedules.inverse_time_decay", "1/(kt) without the 1 +",
       "alpha_0 / (k t) is infinite at t = 0; the schedule is alpha_0 / (1 + k t).", inverse_time_no_one),
     M("schedules.inverse_time_decay", "operator precedence: alpha_0/(1+k)*t",

@@ -331,8 +331,15 @@ def dc_dtype(ctx, p, seed):
     for mode in ("train", "test"):
         with quiet_numerics():
             result = ctx.fn(DC_FWD)(x, w, b, {"mode": mode, "p": p, "seed": seed})
-        as_array(f"dropconnect_forward ({mode} mode): out for float32 inputs", result[0], shape=(6, 5),
-                 dtype=np.float32)
+        out = as_array(f"dropconnect_forward ({mode} mode): out for float32 inputs", result[0], shape=(6, 5))
+        # DESIGN.md's dtype policy, as for dropout: a float64 result earns a note. Right values at float64
+        # tolerance: out - b = x @ (w * M) with M in {0, 1/p} (train) or M = 1 (test).
+        w_eff, residual = read_effective_weights(x.astype(np.float64), b.astype(np.float64), out)
+        ratio = w_eff / w.astype(np.float64)
+        want = np.where(np.abs(ratio) < 0.5, 0.0, 1.0 / p) if mode == "train" else np.ones_like(ratio)
+        right = residual <= RECOVER_TOL and bool(np.allclose(ratio, want, rtol=1e-6, atol=1e-6))
+        assert_dtype_kept(ctx, f"dropconnect_forward ({mode} mode): out for float32 inputs", out, np.float32,
+                          right=right, name="out", source="x")
 
 
 def _dc_backward(ctx, dout, cache, shapes):
@@ -617,8 +624,14 @@ def sd_dtype(ctx, p, seed):
             result = ctx.fn(SD_FWD)(x, f, {"mode": mode, "p": p, "seed": seed})
         y = as_array(f"stochastic_depth_forward ({mode} mode): y for float32 (N, C, H, W) inputs",
                      sd_pair(result, x.shape)[0])
+        # Right values at float64 tolerance: gate = (y - x) / f is 0 or 1 per example (train), p (test).
+        gate = (y.astype(np.float64) - x.astype(np.float64)) / f.astype(np.float64)
+        per_example = gate.reshape(len(gate), -1)
+        right = bool(np.allclose(per_example, per_example[:, :1], rtol=1e-6, atol=1e-6)) and (
+            bool(np.all(np.isclose(per_example[:, 0], 0.0, atol=1e-6) | np.isclose(per_example[:, 0], 1.0)))
+            if mode == "train" else bool(np.allclose(per_example, p, rtol=1e-6)))
         assert_dtype_kept(ctx, f"stochastic_depth_forward ({mode} mode): y for float32 (N, C, H, W) inputs",
-                          y, np.float32)
+                          y, np.float32, right=right, name="y", source="x")
 
 
 def sd_backward_matches_forward(ctx, shape, p, seed, mode="train"):

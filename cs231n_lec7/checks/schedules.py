@@ -29,9 +29,11 @@ SCALAR_STEPS = (0, 1, 9, 10, 11, 30, 59)
 HINTS = {  # what the result must satisfy, not the formula (that is the exercise: notebook 04)
     "step_decay": "steps 0..decay_every-1 keep alpha_0; the rate drops by decay_rate AT each multiple of "
                   "decay_every and stays constant in between",
-    "exponential_decay": "the rate must fall by the same factor exp(-k) at every step — a sign in the exponent?",
+    "exponential_decay": "alpha_0 at t = 0, then the rate falls by the same factor exp(-k) at every step",
     "inverse_time_decay": "alpha_0 at t = 0, half of it at t = 1/k: 1/alpha_t grows linearly in t",
 }
+
+MATH_ON_ARRAYS = "math.exp on an array of steps"
 
 
 def scalar_value(label, got):
@@ -107,7 +109,15 @@ def _register(name):
     def fixed(ctx):
         """The whole curve for steps 0..60 (one vectorized call) matches the stored values."""
         with quiet_numerics():
-            got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
+            try:
+                got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
+            except Exception as err:
+                if getattr(err, "type_name", type(err).__name__) != "TypeError":
+                    raise
+                scalar_value(f"{name}(1, ...)", ctx.fn(exercise)(1, **spec["hyper"]))  # scalars work?
+                raise CheckFailure(f"{name}: a scalar step works but an array of steps raised TypeError — "
+                                   f"{MATH_ON_ARRAYS}: the math module's functions take one number; use np.exp "
+                                   f"(NumPy's functions) so arrays of steps work") from None
         got = as_array(f"{name}(np.arange(61), ...)", got, shape=FIXED_STEPS.shape)
         assert_close(f"{name}(np.arange(61), ...)", got, ctx.expected(f"schedules/{name}/fixed"), STEP_TOL,
                      HINTS[name])
@@ -130,7 +140,15 @@ def _register(name):
     def prop(ctx):
         """Independent of stored numbers: the shape of the curve identifies the formula."""
         with quiet_numerics():
-            got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
+            try:
+                got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
+            except Exception as err:
+                if getattr(err, "type_name", type(err).__name__) != "TypeError":
+                    raise
+                scalar_value(f"{name}(1, ...)", ctx.fn(exercise)(1, **spec["hyper"]))  # scalars work?
+                raise CheckFailure(f"{name}: a scalar step works but an array of steps raised TypeError — "
+                                   f"{MATH_ON_ARRAYS}: the math module's functions take one number; use np.exp "
+                                   f"(NumPy's functions) so arrays of steps work") from None
         got = as_array(f"{name}(np.arange(61), ...)", got, shape=FIXED_STEPS.shape)
         check_property(name, got, spec["hyper"])
 

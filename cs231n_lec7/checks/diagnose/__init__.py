@@ -112,3 +112,23 @@ def diagnose(exercise: str, fns: Callable, stop: Callable[[], bool] = lambda: Fa
                 found.append(dataclasses.replace(finding, probe=finding.probe or func.__name__))
     named = [f for f in found if not f.fallback]
     return named or found
+
+
+# Which checks a finding explains, by what its property measured. A finding about the step alone (ε, bias
+# correction, learning rate, ...) does not explain a check that compares only the stored state or the inputs;
+# one about calls with config=None explains only the checks that make such calls. Anything else (state,
+# masks, coefficients that shape both the step and the state) explains every failing check.
+STEP_ONLY = {"moves_downhill", "uses_learning_rate", "step_ignores_gradient_scale", "epsilon_outside_root",
+             "adam_bias_correction", "adam_numerator", "adam_epsilon_on_v_hat"}
+NONE_CALLS_ONLY = {"defaults_from_none"}
+NOT_STEP_CHECKS = ("state after", "inputs untouched", "calls are independent")
+
+
+def relevant(probe: str, check_name: str) -> bool:
+    """Whether the finding of property ``probe`` bears on what the check ``check_name`` compares."""
+    name = check_name.lower()
+    if probe in NONE_CALLS_ONLY:
+        return "config=none" in name
+    if probe in STEP_ONLY:
+        return not any(part in name for part in NOT_STEP_CHECKS)
+    return True

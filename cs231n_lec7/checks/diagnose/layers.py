@@ -56,10 +56,17 @@ def keeps_fraction_p(exercise, fns):
         tol = SIGMAS * math.sqrt(p * (1 - p) / n)
         if abs(frac - p) <= tol:
             continue
+        kept = mask != 0
+        if not np.all(kept) and (np.all(kept == kept[:1]) or np.all(kept == kept[:, :1])):
+            break  # coins shared along an axis: the fraction's spread is not binomial (named elsewhere)
         if abs(frac - (1 - p)) <= tol:
             found.append(Finding("p used as drop probability",
                                  f"with p = {p} you kept {frac:.3f} of the units. Since 2018 p is the "
                                  f"probability of KEEPING a unit: mask = rng.random(x.shape) < p."))
+        elif abs(frac - (1 - _phi(p))) <= tol:
+            found.append(Finding("Gaussian coins",
+                                 f"with p = {p} you kept {frac:.3f} of the units, as many as a standard normal "
+                                 f"number falls above p: draw uniform numbers (rng.random), not normal ones."))
         elif abs(frac - _phi(p)) <= tol:
             found.append(Finding("Gaussian coins",
                                  f"with p = {p} you kept {frac:.3f} of the units, as many as a standard normal "
@@ -97,10 +104,11 @@ def test_mode_is_identity(exercise, fns):
     out, _ = _forward(fns, x, 0.7, mode="test")
     if np.allclose(out, x):
         return None
-    if np.allclose(out, 0.7 * x):
-        return Finding("vanilla dropout's test-time scaling",
-                       "test mode returned x * p. With inverted dropout (1/p at train time) test mode is the "
-                       "identity; multiplying by p is vanilla dropout.")
+    for scale, text in ((0.7, "x * p"), (0.3, "x * (1 - p)")):
+        if np.allclose(out, scale * x):
+            return Finding("vanilla dropout's test-time scaling",
+                           f"test mode returned {text} (p = 0.7). With inverted dropout (1/p at train time) test "
+                           f"mode is the identity; scaling at test time is vanilla dropout.")
     if np.mean(out == 0) > 0.01:
         return Finding("dropout applied at test time", "at test time every unit is kept: return x unchanged.")
 
@@ -177,3 +185,22 @@ def backward_uses_forward_mask(exercise, fns):
         return Finding("fresh mask in backward",
                        "reuse the mask saved in the cache by the forward pass; a new mask gives the gradient of "
                        "another network.")
+
+
+@prop(BWD)
+def backward_in_test_mode(exercise, fns):
+    """After a test-mode forward pass (every unit kept, nothing scaled) the backward pass gives dx = dout."""
+    x = _x((20, 10))
+    _, cache = _forward(fns, x, 0.6, mode="test")
+    dout = np.random.default_rng(5).standard_normal(x.shape)
+    try:
+        dx = np.asarray(fns(BWD)(dout.copy(), cache), dtype=np.float64)
+    except Exception as err:
+        if type(err).__name__.startswith("Worker"):
+            raise
+        return Finding("backward ignores test mode",
+                       "after a test-mode forward pass your backward raised an error: at test time no mask was "
+                       "drawn, so check dropout_param['mode'] and return dout unchanged.")
+    if dx.shape == dout.shape and not np.allclose(dx, dout):
+        return Finding("backward ignores test mode",
+                       "after a test-mode forward pass every unit was kept unscaled, so dx = dout.")

@@ -179,8 +179,16 @@ def _defaults_text(exercise):
 def state_in_config(exercise, fns):
     """After one step from a config without state, the returned config holds the state keys."""
     rule = fns(exercise)
+    result = rule(W0.copy(), G.copy(), _fresh(exercise))
+    if isinstance(result, tuple) and len(result) == 2 and not isinstance(result[1], dict):
+        what = "None" if result[1] is None else f"a {type(result[1]).__name__}"
+        return Finding("config not returned",
+                       f"your rule returns {what} as its config: return the config dict itself, "
+                       f"`return next_w, config`, so the next call continues from its state.")
     _, cfg = _call(rule, _fresh(exercise))
     missing = [k for k in STATE[exercise] if k not in cfg]
+    if not missing:
+        missing = _state_never_written(exercise, rule)
     if not missing:
         return None
     known = set(DEFAULTS[exercise]) | set(STATE[exercise])
@@ -204,8 +212,156 @@ def state_in_config(exercise, fns):
                    f"next call continues from it.")
 
 
+def _worker_error(err):
+    return type(err).__name__.startswith("Worker")  # the grader's worker died or timed out: no evidence
+
+
+def _state_never_written(exercise, rule):
+    """State keys that come back exactly as they were given although the gradient was not zero."""
+    given = {k: 0.5 + 0.1 * np.arange(12.0).reshape(SHAPE) for k in STATE[exercise] if k != "t"}
+    _, cfg = _call(rule, _fresh(exercise, **{k: v.copy() for k, v in given.items()}))
+    return [k for k, v in given.items() if k in cfg and np.shape(cfg[k]) == SHAPE
+            and np.array_equal(np.asarray(cfg[k], dtype=np.float64), v)]
+
+
 def _named(named):
     """A table entry (title, explanation[, fallback]) as a Finding; None for the right form."""
     if not named:
         return None
     return Finding(named[0], named[1], fallback=len(named) > 2 and named[2])
+
+
+def _worker_error(err):
+    return type(err).__name__.startswith("Worker")  # the grader's worker died or timed out: no evidence
+
+
+@prop(*ALL)
+def calls_without_config_are_independent(exercise, fns):
+    """Calls with config=None (or no config) are each a first step: the same input twice gives the same step.
+
+    The repeated call is on a (1, 1) array, which broadcasts with state leaked from any earlier call: a
+    result of another shape, or a different step, shows the leak whatever ran before.
+    """
+    rule = fns(exercise)
+    w1, g1 = np.full((1, 1), 0.3), np.full((1, 1), -0.7)
+    for how, call in (("config=None", lambda w, dw: rule(w, dw, None)), ("no config", lambda w, dw: rule(w, dw))):
+        try:
+            call(W0.copy(), G.copy())
+        except Exception as err:  # config=None not handled, or state leaked by earlier calls
+            if _worker_error(err):
+                raise
+        try:
+            first = np.asarray(call(w1.copy(), g1.copy())[0], dtype=np.float64)
+            again = np.asarray(call(w1.copy(), g1.copy())[0], dtype=np.float64)
+        except Exception as err:
+            if _worker_error(err):
+                raise
+            continue  # config=None not handled at all: named by defaults_from_none
+        if first.shape != w1.shape or again.shape != w1.shape:
+            leaked = f"returned shape {(first if first.shape != w1.shape else again).shape} for a (1, 1) w"
+        elif np.all(np.isfinite(first)) and np.all(np.isfinite(again)) and \
+                not np.allclose(again, first, rtol=1e-9, atol=0.0):
+            leaked = "stepped differently from the same call just before"
+        else:
+            continue
+        return Finding("state kept between calls in a shared default dict",
+                       f"a call with {how} after another one {leaked}: the earlier call's state leaked into "
+                       f"it. Use `if config is None: config = {{}}` (not `config={{}}` as the default "
+                       f"argument, not a module-level dict) and copy the defaults into it.")
+
+
+def _state_never_written(exercise, rule):
+    """State keys that come back exactly as they were given although the gradient was not zero."""
+    given = {k: 0.5 + 0.1 * np.arange(12.0).reshape(SHAPE) for k in STATE[exercise] if k != "t"}
+    _, cfg = _call(rule, _fresh(exercise, **{k: v.copy() for k, v in given.items()}))
+    return [k for k, v in given.items() if k in cfg and np.shape(cfg[k]) == SHAPE
+            and np.array_equal(np.asarray(cfg[k], dtype=np.float64), v)]
+
+
+def _named(named):
+    """A table entry (title, explanation[, fallback]) as a Finding; None for the right form."""
+    if not named:
+        return None
+    return Finding(named[0], named[1], fallback=len(named) > 2 and named[2])
+
+
+def _worker_error(err):
+    return type(err).__name__.startswith("Worker")  # the grader's worker died or timed out: no evidence
+
+
+@prop(*ALL)
+def calls_without_config_are_independent(exercise, fns):
+    """Calls with config=None (or no config) are each a first step: the same input twice gives the same step."""
+    rule = fns(exercise)
+    w2, g2 = np.linspace(0.3, -0.2, 6).reshape(3, 2), np.linspace(-1.0, 2.0, 6).reshape(3, 2)
+    for how, call in (("config=None", lambda w, dw: rule(w, dw, None)), ("no config", lambda w, dw: rule(w, dw))):
+        try:
+            call(W0.copy(), G.copy())
+            before = True
+        except Exception as err:  # config=None not handled, or state leaked by earlier calls
+            if _worker_error(err):
+                raise
+            before = False
+        try:
+            first = np.asarray(call(w2.copy(), g2.copy())[0], dtype=np.float64)
+        except Exception as err:
+            if _worker_error(err) or not before:
+                if _worker_error(err):
+                    raise
+                continue
+            leaked = f"raised {error_name(err)}"
+        else:
+            again = np.asarray(call(w2.copy(), g2.copy())[0], dtype=np.float64)
+            if again.shape != first.shape or not (np.all(np.isfinite(first)) and np.all(np.isfinite(again))) \
+                    or np.allclose(again, first, rtol=1e-9, atol=0.0):
+                continue
+            leaked = "stepped differently from the same call just before"
+        return Finding("state kept between calls in a shared default dict",
+                       f"a call with {how} after another one {leaked}: the earlier call's state leaked into "
+                       f"it. Use `if config is None: config = {{}}` (not `config={{}}` as the default "
+                       f"argument, not a module-level dict) and copy the defaults into it.")
+
+
+def _state_never_written(exercise, rule):
+    """State keys that come back exactly as they were given although the gradient was not zero."""
+    given = {k: 0.5 + 0.1 * np.arange(12.0).reshape(SHAPE) for k in STATE[exercise] if k != "t"}
+    _, cfg = _call(rule, _fresh(exercise, **{k: v.copy() for k, v in given.items()}))
+    return [k for k, v in given.items() if k in cfg and np.shape(cfg[k]) == SHAPE
+            and np.array_equal(np.asarray(cfg[k], dtype=np.float64), v)]
+
+
+def _named(named):
+    """A table entry (title, explanation[, fallback]) as a Finding; None for the right form."""
+    if not named:
+        return None
+    return Finding(named[0], named[1], fallback=len(named) > 2 and named[2])
+
+
+@prop(*ALL)
+def calls_without_config_are_independent(exercise, fns):
+    """Calls with config=None (or no config) are each a first step: the same input twice gives the same step."""
+    rule = fns(exercise)
+    w2, g2 = np.linspace(0.3, -0.2, 6).reshape(3, 2), np.linspace(-1.0, 2.0, 6).reshape(3, 2)
+    for how, call in (("config=None", lambda w, dw: rule(w, dw, None)), ("no config", lambda w, dw: rule(w, dw))):
+        try:
+            call(W0.copy(), G.copy())
+        except Exception as err:  # config=None not handled at all: named by defaults_from_none
+            if type(err).__name__.startswith("Worker"):
+                raise
+            continue
+        try:
+            first = np.asarray(call(w2.copy(), g2.copy())[0], dtype=np.float64)
+        except Exception as err:
+            if type(err).__name__.startswith("Worker"):
+                raise
+            leaked = f"raised {error_name(err)}"
+        else:
+            again = np.asarray(call(w2.copy(), g2.copy())[0], dtype=np.float64)
+            if again.shape != first.shape or not (np.all(np.isfinite(first)) and np.all(np.isfinite(again))) \
+                    or np.allclose(again, first, rtol=1e-9, atol=0.0):
+                continue
+            leaked = "stepped differently from the same call just before"
+        return Finding("state kept between calls in a shared default dict",
+                       f"a call with {how} after another one {leaked}: the earlier call's state leaked into "
+                       f"it. Use `if config is None: config = {{}}` (not `config={{}}` as the default "
+                       f"argument, not a module-level dict) and copy the defaults into it.")

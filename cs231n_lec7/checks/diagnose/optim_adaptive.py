@@ -93,12 +93,14 @@ def cache_update(exercise, fns):
     try:
         b = _coef(new_cache, G * G)
     except NoEvidence:
-        try:
-            _coef(new_cache, G)
-        except NoEvidence:
-            return None
-        return Finding("cache accumulates dw instead of dw**2",
-                       "the cache holds squared gradients: use dw * dw (or dw**2).")
+        for basis, what in ((G, "dw"), (np.abs(G), "|dw|")):
+            try:
+                _coef(new_cache, basis)
+            except NoEvidence:
+                continue
+            return Finding(f"cache accumulates {what} instead of dw**2",
+                           "the cache holds squared gradients: use dw * dw (or dw**2).")
+        return None
     forms = CACHE_FORMS[exercise]
     for (want_a, want_b), named in forms:
         if _near(a, want_a) and _near(b, want_b):
@@ -110,6 +112,22 @@ def cache_update(exercise, fns):
 
 
 # ----------------------------------------------------------------- Adam
+def _first_step_uses(rule):
+    """The t the bias correction of a first step from fresh state used (1 or 2), or None."""
+    step, cfg = _call(rule, _fresh(ADAM))
+    try:
+        m, v = _state(cfg, "m"), _state(cfg, "v")
+    except NoEvidence:
+        return None
+    if np.any(v <= 0) or np.any(m == 0):
+        return None
+    r = _coef(-step, PROBE[ADAM]["learning_rate"] * m / np.sqrt(v))
+    for t in (1, 2):
+        if _near(r, np.sqrt(1 - BETA2**t) / (1 - BETA1**t), 1e-3):
+            return t
+    return None
+
+
 @prop(ADAM)
 def adam_counter(exercise, fns):
     """t counts calls: 1 after the first call from a config without t, 6 after a call from t = 5."""
@@ -126,6 +144,11 @@ def adam_counter(exercise, fns):
         return Finding("t never incremented",
                        f"after a call from t = 5, config['t'] is still 5: do t += 1 at every call and store it.")
     if t_fresh == 2 and t_five == 6:
+        if _first_step_uses(rule) == 1:  # t defaults to 1 and is incremented after use
+            return Finding("t incremented after use, starting at 1",
+                           "your first step uses t = 1 (right) but stores t = 2, so a step from t = 5 uses t = 5 "
+                           "and stores 6: the counter lags one step behind. Let a fresh config['t'] default to 0 "
+                           "and increment it before use, so a step uses and stores the same t.")
         return Finding("t starts at 1",
                        "a fresh config['t'] must default to 0 (the first step then uses t = 1); starting at 1 "
                        "makes the first step use t = 2.")
@@ -209,7 +232,7 @@ def adam_bias_correction(exercise, fns):
     table = [
         (corr(1, False, False), "missing bias correction",
          "divide m by (1 - beta1**t) and v by (1 - beta2**t) before the update; without it the first steps "
-         "are too large (with beta1 = 0.7, beta2 = 0.95 your first step is {:.2f}× the corrected one)."),
+         "are too large (with non-default betas (β1 = 0.7, β2 = 0.95) your first step is {:.2f}× the corrected one)."),
         (corr(1, True, False), "bias correction of v missing",
          "both moments need their correction: v_hat = v / (1 - beta2**t)."),
         (corr(1, False, True), "bias correction of m missing",
@@ -241,3 +264,20 @@ def adam_numerator(exercise, fns):
         return Finding("raw gradient in the numerator",
                        "the step is lr * m_hat / (sqrt(v_hat) + eps): the numerator is the first moment m_hat, "
                        "not dw.")
+
+
+@prop(ADAM)
+def adam_epsilon_on_v_hat(exercise, fns):
+    """With tiny gradients from fresh state (t = 1) the step is lr·m_hat/ε: ε is added to √v_hat, not to √v."""
+    rule = fns(exercise)
+    lr, eps = PROBE[ADAM]["learning_rate"], 1e-4
+    tiny = 1e-12 * G
+    step, cfg = _call(rule, _fresh(ADAM, epsilon=eps), dw=tiny, w=np.zeros(SHAPE))
+    if cfg.get("t") != 1:
+        raise NoEvidence  # the counter is named elsewhere; t = 1 is what this probe assumes
+    r = _coef(-step, lr * tiny / eps)  # 1 with ε on √v_hat (m_hat = dw at t = 1, √v_hat ≪ ε)
+    if _near(r, np.sqrt(1 - BETA2), 1e-2):
+        return Finding("ε added to √v instead of √v̂",
+                       "the paper's folded form (α_t = α·√(1−β2^t)/(1−β1^t); w −= α_t·m/(√v + ε)) puts ε on √v; "
+                       "the contract puts ε on √v̂: lr * m_hat / (sqrt(v_hat) + eps). The two differ only where "
+                       "gradients are as small as ε.")

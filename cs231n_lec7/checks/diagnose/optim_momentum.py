@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Finding, prop
-from .optim import MOMENTUM, NESTEROV, PROBE, RHO, SHAPE, G, _call, _coef, _fresh, _named, _near
+from .optim import DEFAULTS, MOMENTUM, NESTEROV, PROBE, UPHILL, RHO, SHAPE, G, _call, _coef, _fresh, _named, _near
 
 
 def _momentum_coefficients(exercise, rule):
@@ -34,9 +34,10 @@ MOMENTUM_FORMS = {
                       "your step ignores the velocity passed in config['velocity'], so it is plain SGD: "
                       "start from v = config['velocity'].", True)),
         ((-0.05 * RHO, 1.0), ("first momentum form stored",
-                              "you used the first form of the notes (v = rho*v + dw; w -= lr*v). It traces "
-                              "the same path at constant lr, but this assignment stores the velocity of the "
-                              "second form: v = rho*v - lr*dw; w += v.")),
+                              "you used the first form of the notes (v = rho*v + dw; w -= lr*v). Your path "
+                              "is the same (at constant lr), only the stored quantity differs: this "
+                              "assignment stores the second form's velocity, v_contract = -lr * v_yours "
+                              "(v = rho*v - lr*dw; w += v), so only the state checks cost points.")),
     ],
     NESTEROV: [
         ((RHO**2, 1.0 + RHO), None),
@@ -69,6 +70,19 @@ def momentum_coefficients(exercise, fns):
     for (want_v, want_g), named in forms:
         if _near(cv, want_v) and _near(cg, want_g):
             return _named(named)
+    # Two bugs at once: a known form whose gradient term also has the wrong sign and/or a hard-coded
+    # learning rate (the latter is named by uses_learning_rate).
+    lr_scale = DEFAULTS[exercise]["learning_rate"] / PROBE[exercise]["learning_rate"]
+    for (want_v, want_g), named in forms:
+        for sign in (1.0, -1.0):
+            for scale in (1.0, lr_scale):
+                if (sign, scale) != (1.0, 1.0) and _near(cv, want_v) and _near(cg, sign * scale * want_g):
+                    found = [f for f in [_named(named)] if f]
+                    if sign < 0:
+                        found.append(Finding(UPHILL.get(exercise, "update goes uphill"),
+                                             "the gradient term has the wrong sign: v = rho*v - lr*dw "
+                                             "(minus), so the velocity points downhill."))
+                    return found
     (right_v, right_g), _ = forms[0]
     found = []
     if not _near(cv, right_v):
