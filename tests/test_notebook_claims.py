@@ -85,3 +85,16 @@ def test_03_turned_valley_rejects_a_rotation_invariant_adaptive_rule():
                                         rmsprop=whole_vector(real.rmsprop), adam=whole_vector(real.adam))
     with pytest.raises(AssertionError, match="claim"):
         run(cells, ["rotated"], ns)
+
+
+def test_01_floor_ratio_explanation_rejects_noise_that_does_not_depend_on_the_point():
+    """If the minibatch noise were the same everywhere (measured at the minimum), the paths' variance
+    ratio would fall back to the 1/B law's 10 and the '17x, not 10x' explanation is rejected."""
+    from cs231n_lec7 import landscapes
+    cells = code_cells("01_sgd_problems.ipynb")
+    ns = run(cells, ["setup", "knobs", "noise_vs_batch"], {})
+    run(cells, ["noise_paths"], ns)                       # the notebook's own measurement passes
+    ns["landscapes"] = types.SimpleNamespace(**{**vars(landscapes), "minibatch_gradient_noise": (
+        lambda problem, w, sizes, **kw: landscapes.minibatch_gradient_noise(problem, problem.minimum, sizes, **kw))})
+    with pytest.raises(AssertionError, match="claim 'variance ratio about 10 at the minimum, about 16 along"):
+        run(cells, ["noise_paths"], ns)
