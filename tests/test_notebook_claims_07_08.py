@@ -95,3 +95,9 @@ def test_08_test_mode_without_the_expectation_breaks_the_claim(plant, cell, clai
 def test_08_unplanted_claim_cells_are_clean():
     cells = ["aug_training", "dropconnect_gradcheck", "sd_demo"]
     assert run_claims("08_augmentation_and_noise.ipynb", "pass", cells) == {}
+
+
+def test_07_dropout_gap_numbers_are_those_of_keep_0_5():
+    """The gap sentence quotes the seed-0 run at keep 0.5; another keep probability breaks it."""
+    errors = run_claims("07_regularization.ipynb", "KEEP = 0.8", ["dropout_gap"])
+    assert list(errors) == ["dropout_gap"] and "claim 'the gap shrinks (0.063 -> 0.046)" in errors["dropout_gap"], errors
