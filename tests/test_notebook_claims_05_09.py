@@ -66,3 +66,12 @@ def test_09_random_backbone_breaks_the_frozen_features_claim():
     errors = run_planted("09_transfer_learning.ipynb", plant, "freeze_small")
     assert list(errors) == ["freeze_small"], errors
     assert "claim 'frozen features beat training from scratch by 10+ points on 20 images' broke" in errors["freeze_small"]
+
+
+def test_09_backbone_rate_that_changes_nothing_breaks_the_within_noise_claim():
+    """If x1 trained exactly like x0.1, the 20-similar-images difference and its interval would be 0."""
+    plant = ("_fine_tune = transfer.fine_tune\n"
+             "transfer.fine_tune = lambda *a, backbone_lr_mult=0.1, **kw: _fine_tune(*a, backbone_lr_mult=0.1, **kw)")
+    errors = run_planted("09_transfer_learning.ipynb", plant, "finetune_large")
+    assert list(errors) == ["finetune_large"], errors
+    assert "claim 'with 20 similar images x0.1 is ahead by 1.4 points" in errors["finetune_large"], errors
