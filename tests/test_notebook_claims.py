@@ -81,7 +81,7 @@ def test_03_turned_valley_rejects_a_rotation_invariant_adaptive_rule():
             return w + step * dw / max(scale, 1e-300), config
         return wrapped
 
-    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, adagrad=whole_vector(real.adagrad),
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, sgd_momentum=real.sgd_momentum, adagrad=whole_vector(real.adagrad),
                                         rmsprop=whole_vector(real.rmsprop), adam=whole_vector(real.adam))
     with pytest.raises(AssertionError, match="claim"):
         run(cells, ["rotated"], ns)
