@@ -81,7 +81,7 @@ def test_03_turned_valley_rejects_a_rotation_invariant_adaptive_rule():
             return w + step * dw / max(scale, 1e-300), config
         return wrapped
 
-    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, adagrad=whole_vector(real.adagrad),
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, sgd_momentum=real.sgd_momentum, adagrad=whole_vector(real.adagrad),
                                         rmsprop=whole_vector(real.rmsprop), adam=whole_vector(real.adam))
     with pytest.raises(AssertionError, match="claim"):
         run(cells, ["rotated"], ns)
@@ -98,3 +98,54 @@ def test_01_floor_ratio_explanation_rejects_noise_that_does_not_depend_on_the_po
         lambda problem, w, sizes, **kw: landscapes.minibatch_gradient_noise(problem, problem.minimum, sizes, **kw))})
     with pytest.raises(AssertionError, match="claim 'variance ratio about 10 at the minimum, about 16 along"):
         run(cells, ["noise_paths"], ns)
+
+
+def test_03_turned_valley_rejects_momentum_that_does_nothing():
+    """If SGD+Momentum were plain SGD, it would not reach the minimum of the turned valley."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "per_dim"], {})
+    real = ns["optim"]
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, adagrad=real.adagrad, rmsprop=real.rmsprop, adam=real.adam,
+                                        sgd_momentum=lambda w, dw, config=None: real.sgd(w, dw, config))
+    with pytest.raises(AssertionError, match="SGD\\+Momentum ends within 1e-3"):
+        run(cells, ["rotated"], ns)
+
+
+def test_04_decay_bump_rejects_a_velocity_rescaled_at_the_decay():
+    """If the velocity were rescaled with the learning rate at each decay, the bump after the first decay goes."""
+    cells = code_cells("04_schedules.ipynb")
+    planted = cells["train"].replace(
+        "    solver.train()\n",
+        "    base = solver.lr_schedule\n"
+        "    def rescaled(it):\n"
+        "        if decay and it > 0 and it % decay_every == 0:\n"
+        "            for c in solver.optim_configs.values():\n"
+        "                if 'velocity' in c:\n"
+        "                    c['velocity'] = c['velocity'] * DECAY_RATE\n"
+        "        return base(it)\n"
+        "    solver.lr_schedule = rescaled\n"
+        "    solver.train()\n")
+    assert planted != cells["train"]
+    ns = run(cells, ["setup", "knobs"], {})
+    ns["ADAM_LRS"] = []
+    exec(compile(planted, "train", "exec"), ns)
+    with pytest.raises(AssertionError, match="the loss rises"):
+        run(cells, ["decay_here"], ns)
+
+
+def test_03_sweep_rejects_sgd_that_does_not_match_momentum_at_its_effective_step(monkeypatch):
+    """If SGD at 0.3 moved like SGD at 0.1, it would not tie with momentum at 0.03 (effective step 0.3)."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "train"], {})
+    real_sgd = ns["optim"].sgd
+
+    def slow_sgd(w, dw, config=None):
+        config = dict(config or {})
+        lr = config.get("learning_rate", 1e-2)
+        w, config = real_sgd(w, dw, {**config, "learning_rate": lr / 3})
+        return w, {**config, "learning_rate": lr}
+
+    slow_sgd.__module__ = ns["optim"].__name__      # so that Solver accepts it as the rule "sgd"
+    monkeypatch.setattr(ns["optim"], "sgd", slow_sgd)
+    with pytest.raises(AssertionError, match="SGD at 0.3 also reaches 0.13"):
+        run(cells, ["lr_sweep"], ns)
