@@ -414,7 +414,10 @@ def test_torch_comparison_rejects_planted_mistakes(torch, mistake):
     rule = mistake.exercise.split(".")[1]
     a, b, x0, hyper = torch_problem(rule, 0)
     with quiet_numerics():
-        wrong = path(mistake.fn, a, b, x0, hyper)
+        try:
+            wrong = path(mistake.fn, a, b, x0, hyper)
+        except ValueError:  # e.g. state leaked from an earlier call with other shapes: departs from torch
+            return
         same_as_ours = rel_error(wrong, path(getattr(optim, rule), a, b, x0, hyper)) < 1e-12
         err = rel_error(wrong, torch_path(torch, rule, a, b, x0, hyper))
     if same_as_ours:

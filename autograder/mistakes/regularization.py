@@ -231,9 +231,22 @@ MISTAKES = [
 ]
 
 
+def dropconnect_binomial(x, w, b, param):
+    """rng.binomial coins: right values, but an int mask / p is float64, so a float32 x gives float64 out."""
+    p, mode = param["p"], param["mode"]
+    if mode == "train":
+        mask = np.random.default_rng(param.get("seed")).binomial(1, p, size=w.shape) / p
+    else:
+        mask = np.ones(w.shape)
+    w_dropped = w * mask
+    return x.reshape(len(x), -1).dot(w_dropped) + b, (x, w_dropped, mask)
+
+
 CORRECT = [
     Variant("regularization.dropconnect_forward", "rows by w.shape[0], np.dot, boolean mask",
             dropconnect_rows_by_w),
+    Variant("regularization.dropconnect_forward", "rng.binomial mask (float64 result)", dropconnect_binomial,
+            note="float64"),
 ]
 
 
@@ -258,20 +271,3 @@ PROBES = {
     "regularization.l1_penalty": _penalty_probe,
     "regularization.elastic_net_penalty": _elastic_probe,
 }
-
-
-def dropconnect_binomial(x, w, b, param):
-    """rng.binomial coins: right values, but an int mask / p is float64, so a float32 x gives float64 out."""
-    p, mode = param["p"], param["mode"]
-    if mode == "train":
-        mask = np.random.default_rng(param.get("seed")).binomial(1, p, size=w.shape) / p
-    else:
-        mask = np.ones(w.shape)
-    w_dropped = w * mask
-    return x.dot(w_dropped) + b, (x, w_dropped, mask)
-
-
-CORRECT = [
-    Variant("regularization.dropconnect_forward", "rng.binomial mask (float64 result)", dropconnect_binomial,
-            note="float64"),
-]
