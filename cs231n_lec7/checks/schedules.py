@@ -101,6 +101,24 @@ def check_property(name, lr, hyper, steps=None):
                                f"at t = {t[i]:g}, got {inv[i]:.8g} — {HINTS[name]}")
 
 
+def curve_on_fixed_steps(ctx, exercise, name, hyper):
+    """The student's schedule on steps 0..60 in one vectorized call, as an array of that shape.
+
+    A TypeError there while a scalar step works is the math-module mistake, named in plain words.
+    """
+    with quiet_numerics():
+        try:
+            got = ctx.fn(exercise)(FIXED_STEPS.copy(), **hyper)
+        except Exception as err:
+            if getattr(err, "type_name", type(err).__name__) != "TypeError":
+                raise
+            scalar_value(f"{name}(1, ...)", ctx.fn(exercise)(1, **hyper))  # scalars work?
+            raise CheckFailure(f"{name}: a scalar step works but an array of steps raised TypeError — "
+                               f"{MATH_ON_ARRAYS}: the math module's functions take one number; use np.exp "
+                               f"(NumPy's functions) so arrays of steps work") from None
+    return as_array(f"{name}(np.arange(61), ...)", got, shape=FIXED_STEPS.shape)
+
+
 def _register(name):
     exercise = f"schedules.{name}"
     spec = SCHEDULES[name]
@@ -108,17 +126,7 @@ def _register(name):
     @check(exercise, name=f"{name}: values on a fixed vector of steps")
     def fixed(ctx):
         """The whole curve for steps 0..60 (one vectorized call) matches the stored values."""
-        with quiet_numerics():
-            try:
-                got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
-            except Exception as err:
-                if getattr(err, "type_name", type(err).__name__) != "TypeError":
-                    raise
-                scalar_value(f"{name}(1, ...)", ctx.fn(exercise)(1, **spec["hyper"]))  # scalars work?
-                raise CheckFailure(f"{name}: a scalar step works but an array of steps raised TypeError — "
-                                   f"{MATH_ON_ARRAYS}: the math module's functions take one number; use np.exp "
-                                   f"(NumPy's functions) so arrays of steps work") from None
-        got = as_array(f"{name}(np.arange(61), ...)", got, shape=FIXED_STEPS.shape)
+        got = curve_on_fixed_steps(ctx, exercise, name, spec["hyper"])
         assert_close(f"{name}(np.arange(61), ...)", got, ctx.expected(f"schedules/{name}/fixed"), STEP_TOL,
                      HINTS[name])
 
@@ -139,17 +147,7 @@ def _register(name):
     @check(exercise, name=f"{name}: the defining property of the formula")
     def prop(ctx):
         """Independent of stored numbers: the shape of the curve identifies the formula."""
-        with quiet_numerics():
-            try:
-                got = ctx.fn(exercise)(FIXED_STEPS.copy(), **spec["hyper"])
-            except Exception as err:
-                if getattr(err, "type_name", type(err).__name__) != "TypeError":
-                    raise
-                scalar_value(f"{name}(1, ...)", ctx.fn(exercise)(1, **spec["hyper"]))  # scalars work?
-                raise CheckFailure(f"{name}: a scalar step works but an array of steps raised TypeError — "
-                                   f"{MATH_ON_ARRAYS}: the math module's functions take one number; use np.exp "
-                                   f"(NumPy's functions) so arrays of steps work") from None
-        got = as_array(f"{name}(np.arange(61), ...)", got, shape=FIXED_STEPS.shape)
+        got = curve_on_fixed_steps(ctx, exercise, name, spec["hyper"])
         check_property(name, got, spec["hyper"])
 
 
