@@ -7,7 +7,11 @@ and the claim's cell must fail naming the claim:
 
 - 07: batch norm that always uses its running averages (no batch noise in training);
 - 08: augmentations that do nothing; DropConnect and stochastic depth whose test mode forgets the
-  expectation (no scaling by p).
+  expectation (no scaling by p); a survival rule that ends at another p_L than the stated 0.5.
+
+The comparisons of 08's augmentation cell are checked one by one: ``run_claims(..., after_helpers=...)``
+wraps the notebook's own ``fit`` so that the real runs come back with one planted change (e.g. the zoom
+runs' validation accuracy two points higher), and that change alone must break the one claim about it.
 
 The same cut-down notebooks without a plant run clean: the failures are the plants' doing.
 """
@@ -51,16 +55,20 @@ regularization.stochastic_depth_forward = _full_branch_at_test
 """
 
 
-def run_claims(name, plant, claim_cells):
-    """Run notebooks/<name>: its setup, knobs, ``plant``, helpers and the cells ``claim_cells`` (grade_ids);
-    return {grade_id: 'ename: evalue'} of the cells that raised."""
+def run_claims(name, plant, claim_cells, after_helpers=None):
+    """Run notebooks/<name>: its setup, knobs, ``plant``, helpers, ``after_helpers`` (if given) and the cells
+    ``claim_cells`` (grade_ids); return {grade_id: 'ename: evalue'} of the cells that raised."""
     nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     missing = [g for g in (*PREAMBLE, *claim_cells) if g not in by_id]
     assert not missing, f"{name} has no cells {missing}"
     planted = nbformat.v4.new_code_cell(plant)
     planted.metadata["nbgrader"] = {"grade_id": "planted"}
-    nb.cells = [by_id["setup"], by_id["knobs"], planted, by_id["helpers"], *(by_id[g] for g in claim_cells)]
+    late = []
+    if after_helpers is not None:
+        late = [nbformat.v4.new_code_cell(after_helpers)]
+        late[0].metadata["nbgrader"] = {"grade_id": "planted_after_helpers"}
+    nb.cells = [by_id["setup"], by_id["knobs"], planted, by_id["helpers"], *late, *(by_id[g] for g in claim_cells)]
     executed, _ = run_notebook(nb, allow_errors=True, timeout=120)
     return {c.metadata.get("nbgrader", {}).get("grade_id"): f"{o.ename}: {o.evalue}"
             for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])
@@ -79,17 +87,77 @@ def test_07_unplanted_batch_norm_cell_is_clean():
 
 def test_08_augmentation_that_does_nothing_breaks_the_shift_claim():
     errors = run_claims("08_augmentation_and_noise.ipynb", AUGMENTATION_DOES_NOTHING, ["aug_training"])
-    assert errors == {"aug_training": "AssertionError: claim: one-pixel shifts hurt badly (val and train "
-                                      "accuracy about 0.80)"}, errors
+    assert list(errors) == ["aug_training"], errors
+    assert errors["aug_training"].startswith("AssertionError: claim 'one-pixel shifts hurt badly (val and train "
+                                             "accuracy about 0.80)' broke"), errors
 
 
 @pytest.mark.parametrize("plant, cell, claim", [
-    (DROPCONNECT_UNSCALED_TEST, "dropconnect_gradcheck", "claim: in expectation train mode = test mode"),
-    (STOCHASTIC_DEPTH_UNSCALED_TEST, "sd_demo", "claim: the test output is close to the mean train output, not equal"),
+    (DROPCONNECT_UNSCALED_TEST, "dropconnect_gradcheck", "claim 'in expectation train mode = test mode' broke"),
+    (STOCHASTIC_DEPTH_UNSCALED_TEST, "sd_demo",
+     "claim 'the test output is close to the mean train output, not equal' broke"),
 ], ids=["dropconnect", "stochastic_depth"])
 def test_08_test_mode_without_the_expectation_breaks_the_claim(plant, cell, claim):
     errors = run_claims("08_augmentation_and_noise.ipynb", plant, [cell])
-    assert errors == {cell: f"AssertionError: {claim}"}, errors
+    assert list(errors) == [cell] and errors[cell].startswith(f"AssertionError: {claim}"), errors
+
+
+def test_08_another_last_survival_probability_breaks_the_expected_depth_claim():
+    """p_L = 0.25 gives an expected depth of L - (L+1)*3/8 (12.125 of 20), not the stated L - (L+1)/4 (14.75)."""
+    errors = run_claims("08_augmentation_and_noise.ipynb", "SD_LAST_SURVIVAL = 0.25", ["sd_demo"])
+    assert errors == {"sd_demo": "AssertionError: claim 'the expected depth is L - (L+1)/4 (14.75 of 20)' broke: "
+                                 "12.12 of 20"}, errors
+
+
+# The augmentation cell's real runs, each returned with one planted change by a wrapper of the notebook's `fit`
+# (it knows a run's augmentation by looking it up in the cell's `augmentations`; no augmentation = plain).
+FIT_WITH_A_PLANTED_CHANGE = """\
+_fit = fit
+def fit(model, data, epochs=EPOCHS, augment=None, seed=SEED, eval_from=0):
+    history = _fit(model, data, epochs=epochs, augment=augment, seed=seed, eval_from=eval_from)
+    name = next((n for n, f in globals().get("augmentations", {{}}).items() if f is augment), "plain")
+    return planted_change(name, seed, history)
+def planted_change(name, seed, history):
+{body}
+"""
+ZOOM_BETTER = """\
+    if name.startswith("zoom"):
+        history["val_acc"] = [v + 0.02 for v in history["val_acc"]]
+    return history"""
+EVERY_RUN_TWO_POINTS_LOWER = """\
+    history["val_acc"] = [v - 0.02 for v in history["val_acc"]]
+    return history"""
+ZOOM_FITS_THE_TRAINING_SET = """\
+    if name.startswith("zoom"):
+        history["train_acc"] = [1.0 for v in history["train_acc"]]
+    return history"""
+SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF = """\
+    if name.startswith("shift") and seed == SEED:
+        half = len(history["train_acc"]) // 2
+        history["train_acc"] = history["train_acc"][:half] + [history["train_acc"][-1]] * (len(history["train_acc"]) - half)
+    return history"""
+
+
+@pytest.mark.parametrize("body, claim", [
+    (SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF,
+     "the shifted images are learned more slowly: training accuracy still rising at the end"),
+    (ZOOM_BETTER, "zoom and jitter are within noise of plain"),
+    (EVERY_RUN_TWO_POINTS_LOWER, "the plain net reaches about 0.945"),
+    (ZOOM_FITS_THE_TRAINING_SET, "zooms lower the training accuracy a little"),
+], ids=["shift_flat", "zoom_better", "all_lower", "zoom_fits"])
+def test_08_each_augmentation_comparison_rejects_its_planted_change(body, claim):
+    """Each change leaves the claims checked before it true (every run two points lower keeps the
+    differences), so the cell must stop at exactly the claim the change falsifies."""
+    errors = run_claims("08_augmentation_and_noise.ipynb", "pass", ["aug_training"],
+                        after_helpers=FIT_WITH_A_PLANTED_CHANGE.format(body=body))
+    assert list(errors) == ["aug_training"], errors
+    assert errors["aug_training"].startswith(f"AssertionError: claim '{claim}' broke"), errors
+
+
+def test_08_unchanged_fit_wrapper_is_clean():
+    """The wrapper with no change passes the cell: the failures above are the changes' doing."""
+    assert run_claims("08_augmentation_and_noise.ipynb", "pass", ["aug_training"],
+                      after_helpers=FIT_WITH_A_PLANTED_CHANGE.format(body="    return history")) == {}
 
 
 def test_08_unplanted_claim_cells_are_clean():
