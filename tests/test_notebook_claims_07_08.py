@@ -169,3 +169,13 @@ def test_07_dropout_gap_numbers_are_those_of_keep_0_5():
     """The gap sentence quotes the seed-0 run at keep 0.5; another keep probability breaks it."""
     errors = run_claims("07_regularization.ipynb", "KEEP = 0.8", ["dropout_gap"])
     assert list(errors) == ["dropout_gap"] and "claim 'the gap shrinks (0.063 -> 0.046)" in errors["dropout_gap"], errors
+
+
+def test_07_one_name_for_two_configurations_is_refused():
+    """over_seeds reuses a name's runs, so a name given to another configuration must stop the notebook
+    instead of silently returning the first configuration's runs."""
+    errors = run_claims("07_regularization.ipynb", "SEEDS = [1]", [],
+                        after_helpers="over_seeds('plain')\nover_seeds('plain', keep=1.0)\nover_seeds('plain', keep=0.5)")
+    assert errors == {"planted_after_helpers": "AssertionError: over_seeds: 'plain' already names {'keep': 1.0, "
+                                               "'normalization': None}, not {'keep': 0.5, 'normalization': None}: "
+                                               "give this configuration another name"}, errors
