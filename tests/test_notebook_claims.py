@@ -222,3 +222,22 @@ def test_03_first_epoch_claim_rejects_an_rmsprop_with_bias_correction(monkeypatc
     monkeypatch.setattr(optim, "rmsprop", rmsprop_corrected)
     with pytest.raises(AssertionError, match="claim 'AdaGrad and RMSProp drop the loss fastest in the first epoch' broke"):
         run(cells, ["train"], ns)
+
+
+def test_03_sweep_rejects_sgd_that_trains_well_below_the_top_of_the_grid(monkeypatch):
+    """An SGD whose steps were 3x larger than its learning rate says would train at 0.03 too; the claim that
+    plain SGD trains only at the top of the grid (0.1 and 0.3) rejects it."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "train"], {})
+    real_sgd = ns["optim"].sgd
+
+    def fast_sgd(w, dw, config=None):
+        config = dict(config or {})
+        lr = config.get("learning_rate", 1e-2)
+        w, config = real_sgd(w, dw, {**config, "learning_rate": 3 * lr})
+        return w, {**config, "learning_rate": lr}
+
+    fast_sgd.__module__ = ns["optim"].__name__      # so that Solver accepts it as the rule "sgd"
+    monkeypatch.setattr(ns["optim"], "sgd", fast_sgd)
+    with pytest.raises(AssertionError, match="claim 'SGD trains well only at the top of the grid"):
+        run(cells, ["lr_sweep"], ns)
