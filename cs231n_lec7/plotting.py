@@ -29,6 +29,7 @@ from typing import Callable, Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
+from matplotlib.ticker import LogFormatter, NullFormatter
 
 __all__ = ["plot_contours", "plot_training_curves", "animate_paths", "interactive", "STATIC_ENV"]
 
@@ -157,6 +158,18 @@ def plot_contours(f, paths: Mapping[str, np.ndarray] | None = None, *, xlim=None
 # (line style, width, marker size) of the 1st, 2nd, ... path: wide and solid first, thinner on top
 _PATH_STYLES = [("-", 3.0, 4.5), ("--", 2.0, 3.5), (":", 1.8, 2.5), ("-.", 1.4, 2.0)]
 
+
+
+def plain_log_labels(ax, axes: str = "y") -> None:
+    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` as plain text (1e-02, not a typeset 10^-2).
+
+    Matplotlib typesets its default log labels as mathtext, which costs tens of milliseconds per new
+    label; the plain labels read the same and keep a notebook with many log plots fast.
+    """
+    for name in axes:
+        axis = ax.xaxis if name == "x" else ax.yaxis
+        axis.set_major_formatter(LogFormatter())
+        axis.set_minor_formatter(NullFormatter())
 
 def _history(run, key):
     if isinstance(run, Mapping):

@@ -369,3 +369,101 @@ def test_script_exit_code_when_offline(tmp_path):
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------- the stored digits (no scikit-learn import)
+def _live_split(num_val, num_test, num_train, seed):
+    """get_digits_data's split as scikit-learn gives it, on the images themselves (the code before the store)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X, y = digits.data / 16.0, digits.target
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=num_test, stratify=y, random_state=seed)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=num_val, stratify=y_rest,
+                                                      random_state=seed + 1)
+    if num_train < len(y_train):
+        X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=num_train, stratify=y_train,
+                                                  random_state=seed + 2)
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def _stored_keys():
+    with np.load(data.DIGITS_STORE) as stored:
+        return [k for k in stored.files if k.startswith("split_")]
+
+
+def store_problems(path):
+    """What in the store at ``path`` differs from scikit-learn (images, labels, or a split's rows)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    problems = []
+    with np.load(path) as stored:
+        if not (np.array_equal(stored["pixels"], digits.data) and np.array_equal(stored["target"], digits.target)):
+            problems.append("images or labels")
+        for key in (k for k in stored.files if k.startswith("split_")):
+            num_val, num_test, num_train, seed = map(int, key.split("_")[1:])
+            if not np.array_equal(stored[key], data.digits_split_indices(digits.target, num_val, num_test,
+                                                                         num_train, seed)):
+                problems.append(key)
+    return problems
+
+
+def test_the_stored_digits_are_scikit_learns():
+    assert len(_stored_keys()) >= 10
+    assert store_problems(data.DIGITS_STORE) == []
+
+
+@pytest.mark.parametrize("sizes", [dict(seed=0), dict(num_train=400, seed=0), dict(seed=11),
+                                   dict(num_val=200, num_test=600, num_train=200, seed=0)])
+def test_stored_and_live_splits_give_the_arrays_scikit_learn_gives(sizes):
+    full = {"num_val": 300, "num_test": 300, "num_train": None, "seed": 0, **sizes}
+    got = data.get_digits_data(**sizes, subtract_mean=False, dtype=np.float64)
+    num_train = full["num_train"] or 1797 - full["num_val"] - full["num_test"]
+    want = _live_split(full["num_val"], full["num_test"], num_train, full["seed"])
+    for name, array in zip(("X_train", "y_train", "X_val", "y_val", "X_test", "y_test"), want):
+        assert np.array_equal(got[name], array), name
+
+
+def test_a_planted_wrong_store_is_caught_and_an_unstored_split_is_computed_live(tmp_path, monkeypatch):
+    with np.load(data.DIGITS_STORE) as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    key = data._split_key(300, 300, 1197, 0)
+    arrays[key] = arrays[key][::-1].copy()            # a wrong order of the same rows
+    del arrays[data._split_key(300, 300, 1197, 1)]    # seed 1 is not stored any more
+    planted = tmp_path / "digits.npz"
+    np.savez(planted, **arrays)
+    monkeypatch.setattr(data, "DIGITS_STORE", planted)
+    monkeypatch.setattr(data, "_DIGITS", {})
+    X_train, y_train = _live_split(300, 300, 1197, 0)[:2]
+    wrong = data.get_digits_data(seed=0, subtract_mean=False, dtype=np.float64)
+    assert not np.array_equal(wrong["y_train"], y_train)
+    assert store_problems(planted) == [key]
+    live = data.get_digits_data(seed=1, subtract_mean=False, dtype=np.float64)
+    assert np.array_equal(live["y_train"], _live_split(300, 300, 1197, 1)[1])
+
+
+def test_a_missing_store_falls_back_to_scikit_learn(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "DIGITS_STORE", tmp_path / "absent.npz")
+    monkeypatch.setattr(data, "_DIGITS", {})
+    got = data.get_digits_data(seed=0, subtract_mean=False, dtype=np.float64)
+    assert np.array_equal(got["X_train"], _live_split(300, 300, 1197, 0)[0])
+
+
+def test_every_notebook_split_is_stored():
+    """A notebook whose split knobs changed without re-running scripts/make_digits_store.py is caught here."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from make_digits_store import notebook_splits
+
+    splits = notebook_splits()
+    missing = [s for s in splits if data._split_key(*s) not in _stored_keys()]
+    assert not missing, f"run python scripts/make_digits_store.py: splits {missing} are not stored"
+
+
+def test_default_digits_load_without_importing_scikit_learn():
+    code = ("import sys; from cs231n_lec7.data import get_digits_data; get_digits_data(seed=3); "
+            "get_digits_data(num_train=400, seed=0); print(sorted(m for m in sys.modules if m.startswith('sklearn')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "[]"

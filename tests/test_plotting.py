@@ -183,3 +183,16 @@ def test_interactive_with_widgets_shows_a_static_figure_and_redraws_it(monkeypat
     assert len(updates) == 1 and updates[0].data[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="outside"):
         plotting.interactive(draw, rho=(0.0, 0.99, 0.01, 2.0))
+
+
+def test_plain_log_labels_are_plain_numbers_not_mathtext():
+    fig, ax = plt.subplots()
+    ax.loglog([1e-3, 1e2], [1e-4, 1e1])
+    fig.canvas.draw()
+    assert any("$" in t.get_text() for t in ax.get_yticklabels())   # matplotlib's default: typeset 10^-2
+    plotting.plain_log_labels(ax, "xy")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in text for text in labels)
+    assert "1e\u221202" in labels and "10" in labels   # plain text, matplotlib's minus sign
+    plt.close(fig)
