@@ -112,15 +112,19 @@ def _stored_digits():
     return _DIGITS["store"]
 
 
-def _digits_pixels():
-    """(X, y): the 1797 digits scaled to [0, 1] (float64, 64 pixels) and their labels, as load_digits gives them."""
+def digits_arrays():
+    """(pixels, labels): scikit-learn's 1797 digits as ``load_digits()`` gives them.
+
+    pixels: float64 (1797, 64), values 0..16; labels: int64 (1797,). Read from the bundled copy
+    when it is there (no scikit-learn import), else from scikit-learn. Fresh arrays on every call.
+    """
     store = _stored_digits()
     if "pixels" in store:
-        return store["pixels"] / 16.0, store["target"].astype(np.int64)
+        return store["pixels"].astype(np.float64), store["target"].astype(np.int64)
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    return digits.data / 16.0, digits.target
+    return digits.data, digits.target
 
 
 def digits_split_indices(y, num_val, num_test, num_train, state):
@@ -167,7 +171,8 @@ def get_digits_data(num_val=300, num_test=300, num_train=None, seed=0, subtract_
     class_names ['0', ..., '9']. y arrays are int64.
     """
     state = _seed_int(seed)
-    X, y = _digits_pixels()
+    pixels, y = digits_arrays()
+    X = pixels / 16.0
     n = len(y)
     num_rest = n - num_val - num_test
     if min(num_val, num_test) < 10 or num_rest < 10:

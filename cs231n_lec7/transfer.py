@@ -39,6 +39,7 @@ import os
 import numpy as np
 
 from . import optim
+from .data import digits_arrays
 from .fc_net import FullyConnectedNet
 from .layers import affine_forward, relu_forward
 
@@ -74,10 +75,8 @@ def preprocess(images):
 def _digits_split():
     """Raw images and a fixed split per digit: TEST_PER_DIGIT test images, then two disjoint halves
     of the rest, one for the source task (pretraining) and one for the target tasks."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images, labels = digits.images, digits.target
+    pixels, labels = digits_arrays()
+    images = pixels.reshape(-1, 8, 8)
     rng = np.random.default_rng(SPLIT_SEED)
     source, target, test = {}, {}, {}
     for c in range(10):
