@@ -118,3 +118,189 @@ def test_09_top_layers_fine_tuned_on_half_the_budget_break_the_quoted_accuracy()
 def test_09_unplanted_run_up_to_the_table_is_clean():
     """The same truncated run without a plant passes: the failures above are the plants' doing."""
     assert run_planted("09_transfer_learning.ipynb", "pass", "measure_table") == {}
+
+
+# --- Notebook 05: one planted world per claim assert (each row: the plant, the cell that must fail and the claim
+# it must name; the run stops after that cell). Plants touch only what the notebook calls, after the knobs.
+FIVE_PLANTS = {
+    "tolerance_that_changes_the_quoted_estimates": (
+        "TOL = 1e-6", "newton_quadratic", "the estimates quoted above (920, 92 000, 9 million)"),
+    "gd_cap_other_than_the_quoted_5000": (
+        "GD_MAX_STEPS = 20_000", "newton_quadratic", "the cap quoted above and in the answers (5 000 steps)"),
+    "half_newton_step": (
+        "_ns = second_order.newton_step\n"
+        "second_order.newton_step = lambda x, g, H: x + 0.5 * (_ns(x, g, H) - x)",
+        "newton_quadratic", "claim 'one Newton step lands on the minimum (rounding only)' broke"),
+    "gd_step_1_over_lambda_max": (
+        "landscapes.Quadratic.optimal_lr = property(lambda self: 1.0 / self.lambda_max)",
+        "newton_quadratic", "claim 'GD needs about kappa/2 ln(1/tol) steps at kappa = 100' broke"),
+    "gd_on_rosenbrock_with_twice_the_rate": (
+        "_sgd = optim.sgd\n"
+        "optim.sgd = lambda w, dw, config=None: _sgd(w, dw, {**(config or {}), "
+        "'learning_rate': 2 * (config or {}).get('learning_rate', 1e-2)})",
+        "newton_rosen", "claim 'gradient descent is still at f ~ 4 after 60 steps' broke"),
+    "two_loop_returning_minus_g": (
+        "second_order.lbfgs_two_loop = lambda g, s_list, y_list: -np.asarray(g, dtype=float)",
+        "lbfgs_same", "claim 'two loops = -H g of dense BFGS' broke"),
+    "memory_1_run_with_memory_10": (
+        "_lb = second_order.lbfgs\n"
+        "second_order.lbfgs = lambda fg, x0, m=10, **kw: _lb(fg, x0, m=max(m, 10), **kw)",
+        "lbfgs_rosen", "claim 'a smaller memory needs more iterations, m = 1 is slowest' broke"),
+    "dense_bfgs_that_is_really_lbfgs_m1": (
+        "second_order.bfgs = lambda fg, x0, **kw: second_order.lbfgs(fg, x0, m=1, **kw)",
+        "lbfgs_rosen", "claim 'dense BFGS sits with m = 10' broke"),
+    "hessian_positive_definite_everywhere": (
+        "_eigvalsh = np.linalg.eigvalsh\n"
+        "np.linalg.eigvalsh = lambda a: np.abs(_eigvalsh(a))",
+        "lbfgs_rosen", "claim 'the Armijo-only run crawls where the Hessian is indefinite' broke"),
+    "solve_time_growing_as_n_squared": (
+        "second_order.time_solve = lambda n, seed=0, repeats=3, threads=1: 1e-9 * n ** 2",
+        "cost_timed", "claim 'solve time grows about as N^3' broke"),
+    "hessian_in_float32": (
+        "_hb = second_order.hessian_bytes\n"
+        "second_order.hessian_bytes = lambda n, dtype=np.float32: _hb(n, dtype)",
+        "cost_table", "claim '7.3 TiB at N = 1e6' broke"),
+    "quadratic_extrapolation": (
+        "second_order.extrapolate_cubic = lambda n0, t0, n: t0 * (n / n0) ** 2",
+        "cost_table", "claim 'months to years per solve at N = 1e6' broke"),
+    "extrapolation_ten_times_too_long_at_1e7": (
+        "_ex = second_order.extrapolate_cubic\n"
+        "second_order.extrapolate_cubic = lambda n0, t0, n: _ex(n0, t0, n) * (10 if n >= 1e7 else 1)",
+        "cost_table", "claim 'centuries per solve at N = 1e7' broke"),
+    "a_bias_feature_added": (
+        "_sr = second_order.softmax_regression\n"
+        "second_order.softmax_regression = lambda X, y, C, **kw: _sr(np.hstack([X, np.ones((len(X), 1))]), y, C, **kw)",
+        "full_batch", "the parameter count quoted above (650) is wrong"),
+    "line_searches_charged_15_more_evaluations": (
+        "_w = second_order.wolfe_line_search\n"
+        "def _charged(fg, x, f, g, d, **kw):\n"
+        "    a, f1, g1, n, ok = _w(fg, x, f, g, d, **kw)\n"
+        "    return a, f1, g1, n + 15, ok\n"
+        "second_order.wolfe_line_search = _charged",
+        "full_batch", "claim 'our L-BFGS needs about as many iterations and evaluations as scipy's' broke"),
+    "twenty_test_labels_wrong": (
+        "_gd = get_digits_data\n"
+        "def get_digits_data(**kw):\n"
+        "    d = _gd(**kw)\n"
+        "    d['y_test'] = d['y_test'].copy(); d['y_test'][:20] = (d['y_test'][:20] + 1) % 10\n"
+        "    return d",
+        "full_batch", "claim '~55 iterations / ~65 evaluations to the optimum, ~97 % test accuracy' broke"),
+    "one_failed_full_batch_line_search": (
+        "_w = second_order.wolfe_line_search\n"
+        "_calls = []\n"
+        "def _fail_first_full_batch(fg, x, f, g, d, **kw):\n"
+        "    out = _w(fg, x, f, g, d, **kw)\n"
+        "    if x.size == 650 and not _calls:\n"
+        "        _calls.append(1)\n"
+        "        return out[:4] + (False,)\n"
+        "    return out\n"
+        "second_order.wolfe_line_search = _fail_first_full_batch",
+        "full_batch", "claim 'full batch: no pair skipped, no line search failed' broke"),
+    "adam_rate_3e-2": (
+        "ADAM_LR = 3e-2", "full_batch", "claim 'Adam still ~0.07 above the optimum after 150 iterations' broke"),
+    "adam_given_only_two_gradients_per_lbfgs_iteration": (
+        "_fo = second_order.first_order\n"
+        "second_order.first_order = lambda fg, x0, rule, config=None, num_iters=100: "
+        "_fo(fg, x0, rule, config, num_iters=min(num_iters, 2 * MINI_ITERS))",
+        "minibatch", "claim 'at equal budgets Adam ends several times closer to the optimum, in every run' broke"),
+    "minibatch_line_searches_charged_15_more": (
+        "_w = second_order.wolfe_line_search\n"
+        "def _charged(fg, x, f, g, d, **kw):\n"
+        "    a, f1, g1, n, ok = _w(fg, x, f, g, d, **kw)\n"
+        "    return a, f1, g1, n + 15, ok\n"
+        "second_order.wolfe_line_search = _charged",
+        "minibatch", "claim 'L-BFGS spends 10-20 minibatch gradients per iteration' broke"),
+    "minibatch_lbfgs_with_armijo_search": (
+        "_lb = second_order.lbfgs\n"
+        "second_order.lbfgs = lambda fg, x0, **kw: _lb(fg, x0, **kw) if 'tol' in kw else "
+        "_lb(fg, x0, line_search='armijo', **kw)",
+        "minibatch", "claim 'about 40 % of the line searches fail, a pair in six or so is skipped' broke"),
+    "adam_rate_1.3e-2": (
+        "ADAM_LR = 1.3e-2", "minibatch", "claim 'per iteration, L-BFGS is far ahead of Adam' broke"),
+    "other_minibatch_draws": (
+        "MINI_SEEDS = [3, 4, 5]", "minibatch",
+        "claim 'at equal budgets Adam ends ~6x (batch 256) and ~15x (batch 32) closer' broke"),
+    "l2_twice_as_strong": (
+        "REG = 2e-3", "minibatch", "claim 'per iteration at batch 256: L-BFGS ~0.04, Adam ~0.5 after 40' broke"),
+    "batch_64_run_as_batch_32": (
+        "_sr = second_order.softmax_regression\n"
+        "second_order.softmax_regression = lambda X, y, C, reg=1e-3, batch_size=None, seed=None: "
+        "_sr(X, y, C, reg=reg, batch_size=64 if batch_size == 32 else batch_size, seed=seed)",
+        "minibatch", "claim 'per iteration at batch 32: L-BFGS ~0.2, Adam ~0.6 after 40' broke"),
+    "full_batch_lbfgs_stopped_early": (
+        "_lb = second_order.lbfgs\n"
+        "second_order.lbfgs = lambda fg, x0, **kw: _lb(fg, x0, **({**kw, 'tol': 1e-4} if kw.get('tol') == 1e-8 else kw))",
+        "minibatch", "claim 'batch-256 L-BFGS used about twice the image-gradients of the full-batch run' broke"),
+    "curvature_pairs_from_the_full_batch": (
+        "_sr = second_order.softmax_regression\n"
+        "second_order.softmax_regression = lambda X, y, C, reg=1e-3, batch_size=None, seed=None: "
+        "_sr(X, y, C, reg=reg, batch_size=None if seed == SEED + 20 else batch_size, seed=seed)",
+        "minibatch_pairs", "claim 'the minibatch noise in y is hundreds of times the curvature signal' broke"),
+}
+
+
+@pytest.mark.parametrize("world", list(FIVE_PLANTS))
+def test_05_planted_world_breaks_the_claim_it_contradicts(world):
+    plant, cell, claim = FIVE_PLANTS[world]
+    errors = run_planted("05_second_order.ipynb", plant, cell)
+    assert cell in errors and errors[cell].startswith("AssertionError: ") and claim in errors[cell], errors
+
+
+def test_05_unplanted_run_up_to_the_last_claim_is_clean():
+    """Without a plant the whole notebook passes: each failure above is its plant's doing."""
+    assert run_planted("05_second_order.ipynb", "pass", "minibatch_pairs") == {}
+
+
+# --- Notebook 06: the claims of the equal-budget comparison, the written answers' numbers and the EMA.
+_SNAPSHOT_WRAPPER = ("_se = averaging.snapshot_ensemble\n"
+                     "def _planted(*a, **kw):\n"
+                     "    run = _se(*a, **kw)\n"
+                     "{body}"
+                     "    return run\n"
+                     "averaging.snapshot_ensemble = _planted")
+SIX_PLANTS = {
+    "members_trained_twice_as_long": (
+        "ITERS_PER_CYCLE = 160", "measure_gain", "claim '+1.3 points over the average member, short of 2' broke"),
+    "long_run_given_one_member_budget": (
+        "_se = averaging.snapshot_ensemble\n"
+        "averaging.snapshot_ensemble = lambda model, X, y, num_cycles, iters_per_cycle, *a, **kw: _se(\n"
+        "    model, X, y, num_cycles, min(iters_per_cycle, ITERS_PER_CYCLE), *a, **kw)",
+        "run_snapshots", "claim 'one long model is ~0.9 points ahead of the independent ensemble, outside the noise"),
+    "l2_three_times_stronger": (
+        "REG = 3e-3", "run_snapshots", "claim 'the long model is best, within noise of the snapshot ensemble' broke"),
+    "six_test_labels_wrong": (
+        "_gd = get_digits_data\n"
+        "def get_digits_data(**kw):\n"
+        "    d = _gd(**kw)\n"
+        "    d['y_test'] = d['y_test'].copy(); d['y_test'][:6] = (d['y_test'][:6] + 1) % 10\n"
+        "    return d",
+        "run_snapshots", "claim 'long model 0.938, snapshot ensemble 0.936, independent ensemble 0.929' broke"),
+    "first_snapshot_already_fully_trained": (
+        _SNAPSHOT_WRAPPER.format(body="    run['snapshots'][0] = run['snapshots'][-1]\n"),
+        "run_snapshots", "claim 'the first snapshot (one cycle) is ~1.7 points below the last' broke"),
+    "consecutive_snapshots_jittered_apart": (
+        _SNAPSHOT_WRAPPER.format(body=(
+            "    if len(run['snapshots']) > 1:\n"
+            "        rng = np.random.default_rng(0)\n"
+            "        run['snapshots'][-2] = {k: v + 0.3 * v.std() * rng.standard_normal(v.shape)\n"
+            "                                for k, v in run['snapshots'][-2].items()}\n")),
+        "run_snapshots", "claim 'snapshots disagree on ~0.8 % of the images, independent members on ~6 %' broke"),
+    "ensemble_curve_that_never_climbs": (
+        "averaging.accuracy_vs_members = lambda probs, y: [averaging.ensemble_accuracy([probs[0]], y)] * len(probs)",
+        "plot_members", "claim 'the independent ensemble climbs with the members it adds, from ~0.917 to ~0.929' broke"),
+    "ema_over_ten_steps": (
+        "EMA_DECAY = 0.9", "plot_ema",
+        "claim 'at the too-large rate the EMA gains a few points on average (from about -8 to over +10), under half"),
+}
+
+
+@pytest.mark.parametrize("world", list(SIX_PLANTS))
+def test_06_planted_world_breaks_the_claim_it_contradicts(world):
+    plant, cell, claim = SIX_PLANTS[world]
+    errors = run_planted("06_ensembles.ipynb", plant, cell)
+    assert cell in errors and errors[cell].startswith("AssertionError: ") and claim in errors[cell], errors
+
+
+def test_06_unplanted_run_up_to_the_last_claim_is_clean():
+    """Without a plant the whole notebook passes: each failure above is its plant's doing."""
+    assert run_planted("06_ensembles.ipynb", "pass", "plot_ema") == {}
