@@ -259,6 +259,8 @@ _SNAPSHOT_WRAPPER = ("_se = averaging.snapshot_ensemble\n"
                      "    return run\n"
                      "averaging.snapshot_ensemble = _planted")
 SIX_PLANTS = {
+    "eight_members": (
+        "NUM_MODELS = 8", "measure_gain", "the text speaks of ensembles of 5, five trials and 0.17 points per test image"),
     "members_trained_twice_as_long": (
         "ITERS_PER_CYCLE = 160", "measure_gain", "claim '+1.3 points over the average member, short of 2' broke"),
     "long_run_given_one_member_budget": (
