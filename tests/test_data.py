@@ -467,3 +467,19 @@ def test_default_digits_load_without_importing_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(Path(__file__).resolve().parents[1]))
     assert out.stdout.strip() == "[]"
+
+
+def test_sample_photos_equal_scikit_learns_without_importing_it(monkeypatch):
+    from sklearn.datasets import load_sample_images
+
+    want = load_sample_images().images
+    got = data.load_sample_photos()
+    assert all(np.array_equal(a, b) for a, b in zip(got, want)) and len(got) == len(want) == 2
+    code = "import sys; from cs231n_lec7.data import load_sample_photos; load_sample_photos(); " \
+           "print(any(m.startswith('sklearn') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parents[1]))
+    assert out.stdout.strip() == "False"
+    import importlib.util
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)   # files not found: through scikit-learn
+    assert all(np.array_equal(a, b) for a, b in zip(data.load_sample_photos(), want))
