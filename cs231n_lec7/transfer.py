@@ -244,7 +244,7 @@ def train(model, X, y, num_iters, batch_size=100, learning_rate=1e-2, lr_schedul
     losses, rates = np.zeros(num_iters), np.zeros(num_iters)
     for it in range(num_iters):
         lr = float(lr_schedule(it)) if lr_schedule is not None else float(learning_rate)
-        batch = rng.choice(len(y), batch_size)
+        batch = rng.integers(0, len(y), batch_size)   # the draws of rng.choice(len(y), batch_size), faster
         loss, grads = model.loss(X[batch], y[batch])
         for p, w in model.params.items():
             if mult[p] == 0:
