@@ -124,8 +124,31 @@ def test_10_yours_claim_rejects_another_accuracy(cells, after_yours):
 
 def test_10_dropout_claim_rejects_a_bug_that_scales_instead_of_sampling(cells, after_yours):
     """A 'left on' variant that only multiplies by p/p (the identity) would not be lower: the claim fails."""
-    planted = cells["dropout_demo"].replace("mask = (np.random.default_rng(dropout_param.get(\"seed\")).random(x.shape) < p) / p",
-                                            "mask = np.ones(x.shape)")
+    planted = cells["dropout_demo"].replace("mask = (rng.random(x.shape) < p) / p", "mask = np.ones(x.shape)")
     assert planted != cells["dropout_demo"]
     with pytest.raises(AssertionError, match="claim"):
         exec(compile(planted, "dropout_demo (planted)", "exec"), dict(after_yours))
+
+
+def test_10_dropout_spread_claim_rejects_evaluations_that_barely_differ(cells, after_yours):
+    """'from about 92 % to 96 % over 20 evaluations' fails when the buggy net keeps 95 % of its units
+    (keep 0.95 masks at test time: each evaluation close to the right net, the low end far above 92 %)."""
+    planted = cells["dropout_demo"].replace("mask = (rng.random(x.shape) < p) / p",
+                                            "mask = (rng.random(x.shape) < p) / p if seed is not None else "
+                                            "(rng.random(x.shape) < 0.95) / 0.95")
+    assert planted != cells["dropout_demo"]
+    with pytest.raises(AssertionError, match="claim '(over 20 evaluations|about 96 %)"):
+        exec(compile(planted, "dropout_demo (planted)", "exec"), dict(after_yours))
+
+
+def test_10_sweep_claim_rejects_a_diagnose_that_stays_silent_on_a_jumpy_good_run(cells, after_yours):
+    """'at lr 1 Adam scores 95 % and diagnose still warns': a diagnose that drops its warning for any run
+    above 90 % breaks it (the runs at chance keep theirs, so the earlier claims of the cell still hold)."""
+    ns = dict(after_yours)
+    real = ns["capstone"]
+    def silent_when_good(result):
+        found = real.diagnose(result)
+        return [] if result["val_acc"] > 0.9 else found
+    ns["capstone"] = types.SimpleNamespace(**{**vars(real), "diagnose": silent_when_good})
+    with pytest.raises(AssertionError, match="claim 'at lr 1 Adam scores 95 % and diagnose still warns"):
+        run(cells, ["sweep"], ns)
