@@ -90,6 +90,110 @@ def test_02_stability_limit_rejects_sgds_limit_for_momentum():
     with pytest.raises(AssertionError, match="claim 'momentum's largest stable step is 2 \\(1 \\+ rho\\) / lambda_max' broke"):
         exec(compile(planted, "slider (planted)", "exec"), ns)
 
+
+# Notebook 02, quadratic race and rho sweep: "converged" means the loss gap stays below TOL for good.
+FIRST_DIP = ("above = np.flatnonzero(gaps > tol * gaps[0])\n    return int(above[-1]) + 1 if above.size else 0",
+             "below = np.flatnonzero(gaps <= tol * gaps[0])\n    return int(below[0]) if below.size else len(gaps)")
+
+
+def test_02_race_rejects_counting_the_first_dip_below_tol():
+    """Counting the first step below TOL (momentum touches it at step 103, then climbs back) reads 3.7x: rejected."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms"], {})
+    planted = cells["race_quadratic"].replace(*FIRST_DIP)
+    assert planted != cells["race_quadratic"]
+    with pytest.raises(AssertionError, match="claim 'momentum needs about 2.9x fewer steps than SGD' broke: 3.69"):
+        exec(compile(planted, "race_quadratic (planted)", "exec"), ns)
+
+
+@pytest.mark.parametrize("cell", ["race_quadratic", "rho_sweep"])
+def test_02_convergence_counts_reject_runs_that_end_above_tol(cell):
+    """With too few steps a run ends above TOL (SGD needs 380, rho = 0.99 1389): 'every run ends below TOL' fails."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms", "race_quadratic"], {})
+    ns["MAX_STEPS"] = {"race_quadratic": 300, "rho_sweep": 1_000}[cell]
+    with pytest.raises(AssertionError, match="claim 'every run ends below TOL within MAX_STEPS' broke"):
+        run(cells, [cell], ns)
+
+
+def test_02_rho_sweep_rejects_momentum_that_does_nothing():
+    """If sgd_momentum ignored rho, every rho would take SGD's steps: 'more momentum is faster' fails."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms", "race_quadratic"], {})
+    real = ns["optim"]
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, sgd_momentum=lambda w, dw, config=None: real.sgd(w, dw, config))
+    with pytest.raises(AssertionError, match="claim 'more momentum is faster up to a point' broke"):
+        run(cells, ["rho_sweep"], ns)
+
+
+def test_02_rho_sweep_rejects_counting_the_first_dip_below_tol():
+    """Counted at its first dip, rho = 0.9 'converges' at step 103, not ~130: rejected."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms"], {})
+    exec(compile(cells["race_quadratic"].replace(*FIRST_DIP).replace("assert 2.6 <", "assert True or 2.6 <"),
+                 "race_quadratic (planted)", "exec"), ns)
+    with pytest.raises(AssertionError, match="claim 'rho = 0.9 needs about 130 steps \\(first dip ~100\\), SGD about 380' broke"):
+        run(cells, ["rho_sweep"], ns)
+
+
+def test_02_rho_sweep_rejects_a_rho_099_that_forgets_as_fast_as_095():
+    """If rho = 0.99's velocity forgot as fast as rho = 0.95's, it would not orbit for ~1400 steps: the 0.99 claim fails."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms", "race_quadratic"], {})
+    real = ns["optim"]
+
+    def capped(w, dw, config=None):
+        config = dict(config or {})
+        asked = config["momentum"]
+        w, config = real.sgd_momentum(w, dw, {**config, "momentum": min(asked, 0.95)})
+        return w, {**config, "momentum": asked}
+
+    ns["optim"] = types.SimpleNamespace(sgd=real.sgd, sgd_momentum=capped)
+    with pytest.raises(AssertionError, match="claim 'rho = 0.99 touches TOL at ~730, climbs back > 100x, stays below from ~1390"):
+        run(cells, ["rho_sweep"], ns)
+
+
+def test_02_nesterov_first_look_ahead_point_rejects_another_rho():
+    """With rho = 0.5 x~_1 lands at 0.5, not 0.9, times the starting distance: the stated 0.9 is rejected."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms"], {})
+    run(cells, ["nesterov_forms"], ns)
+    ns["RHO"] = 0.5
+    with pytest.raises(AssertionError, match="claim 'x~_1 lands on the other side of the floor, at 0.9 times the starting distance' broke: -0.5000"):
+        run(cells, ["nesterov_forms"], ns)
+
+
+def test_02_slider_rejects_a_top_alpha_below_the_stability_limit():
+    """The old slider (alpha up to 0.025 < 0.038) never diverges at rho = 0.9: the 'try a large alpha' claim fails."""
+    cells = code_cells("02_momentum.ipynb")
+    ns = run(cells, ["setup", "knobs", "two_forms", "races"], {})
+    planted = cells["slider"].replace("LR_SLIDER = (0.0005, 0.045,", "LR_SLIDER = (0.0005, 0.025,")
+    assert planted != cells["slider"]
+    with pytest.raises(AssertionError, match="claim 'the limit is 0.038 here and momentum diverges at the slider's top alpha' broke"):
+        exec(compile(planted, "slider (planted)", "exec"), ns)
+
+
+# Notebook 01: gradient check's measured error, full batch reaching float64 rounding.
+def test_01_gradcheck_error_rejects_a_larger_finite_difference_step():
+    """With h = 1e-4 the O(h^2) truncation is 100x larger (~6e-8): the stated ~6e-10 is rejected."""
+    cells = code_cells("01_sgd_problems.ipynb")
+    ns = run(cells, ["setup", "knobs"], {})
+    ns["GC_STEP"] = 1e-4
+    with pytest.raises(AssertionError, match="claim 'the correct gradient passes with ~6e-10 \\(the O\\(h\\^2\\) truncation\\)' broke"):
+        run(cells, ["gradcheck_bug"], ns)
+
+
+def test_01_full_batch_rejects_a_run_that_has_not_reached_rounding():
+    """Full batch at half the learning rate is still far above float64 rounding at step 400: the 'step 350' claim fails."""
+    cells = code_cells("01_sgd_problems.ipynb")
+    ns = run(cells, ["setup", "knobs", "noise_vs_batch"], {})
+    old = '{"learning_rate": NOISY_LR}'
+    assert cells["noise_paths"].count(old) == 1
+    planted = cells["noise_paths"].replace(old, '{"learning_rate": NOISY_LR / (2 if b is None else 1)}')
+    with pytest.raises(AssertionError, match="claim 'full batch falls geometrically until float64 rounding \\(~1e-16\\) around step 350' broke"):
+        exec(compile(planted, "noise_paths (planted)", "exec"), ns)
+
+
 def test_03_turned_valley_rejects_a_rotation_invariant_adaptive_rule():
     """If AdaGrad/RMSProp/Adam scaled the whole gradient (rotation invariant), the turned-valley claims fail."""
     cells = code_cells("03_adaptive.ipynb")
