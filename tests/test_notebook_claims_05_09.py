@@ -306,3 +306,12 @@ def test_06_planted_world_breaks_the_claim_it_contradicts(world):
 def test_06_unplanted_run_up_to_the_last_claim_is_clean():
     """Without a plant the whole notebook passes: each failure above is its plant's doing."""
     assert run_planted("06_ensembles.ipynb", "pass", "plot_ema") == {}
+
+
+def test_06_ema_longer_than_the_run_breaks_the_sensible_rate_claim():
+    """An EMA over ~1000 steps of a 300-step run stays near the initial weights: at the sensible rate it
+    is many points off the last iterate, not a fraction of a point."""
+    errors = run_planted("06_ensembles.ipynb", "EMA_DECAY = 0.999", "plot_ema")
+    assert list(errors) == ["plot_ema"], errors
+    assert errors["plot_ema"].startswith("AssertionError: claim 'at a sensible rate the EMA changes accuracy by a "
+                                         "fraction of a point, not by a percent or two' broke"), errors

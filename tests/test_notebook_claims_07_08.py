@@ -179,3 +179,43 @@ def test_07_one_name_for_two_configurations_is_refused():
     assert errors == {"planted_after_helpers": "AssertionError: over_seeds: 'plain' already names {'keep': 1.0, "
                                                "'normalization': None}, not {'keep': 0.5, 'normalization': None}: "
                                                "give this configuration another name"}, errors
+
+
+# Monte-Carlo dropout whose masks are all the same one: its average never moves from the single mask's
+# 0.900, so it cannot settle within one image of the scaled pass (0.947).
+ONE_MASK_FOR_EVERY_SAMPLE = """\
+_forward_scores = forward_scores
+def forward_scores(model, X, mode="test", seed=None):
+    return _forward_scores(model, X, mode=mode, seed=None if seed is None else SEED + 100)
+"""
+
+
+def test_07_monte_carlo_dropout_with_one_repeated_mask_breaks_the_settling_claim():
+    errors = run_claims("07_regularization.ipynb", "pass", ["dropout_gap", "mc_dropout"],
+                        after_helpers=ONE_MASK_FOR_EVERY_SAMPLE)
+    assert list(errors) == ["mc_dropout"], errors
+    assert errors["mc_dropout"].startswith("AssertionError: claim 'from K = 50 on, MC dropout settles within one "
+                                           "image (0.3 points) of the single scaled pass' broke"), errors
+
+
+# Dropout runs reported at 100 % training accuracy: dropout no longer lowers the training accuracy over
+# the seeds, and only that claim of the rules cell depends on it before the smallest-p claim.
+DROPOUT_FITS_THE_TRAINING_SET = """\
+_fit = fit
+def fit(model, data, **kwargs):
+    history = _fit(model, data, **kwargs)
+    if model.use_dropout:
+        history["train_acc"] = [1.0 for _ in history["train_acc"]]
+    return history
+"""
+
+
+def test_07_dropout_that_fits_the_training_set_breaks_the_lowered_training_accuracy_claim():
+    errors = run_claims("07_regularization.ipynb", "pass", ["rules_runs"], after_helpers=DROPOUT_FITS_THE_TRAINING_SET)
+    assert list(errors) == ["rules_runs"], errors
+    assert errors["rules_runs"].startswith("AssertionError: claim 'over five seeds dropout lowers the training "
+                                           "accuracy by about half a point' broke"), errors
+
+
+def test_07_unplanted_monte_carlo_and_rules_cells_are_clean():
+    assert run_claims("07_regularization.ipynb", "pass", ["dropout_gap", "mc_dropout", "rules_runs"]) == {}
