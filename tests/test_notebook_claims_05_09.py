@@ -306,3 +306,57 @@ def test_06_planted_world_breaks_the_claim_it_contradicts(world):
 def test_06_unplanted_run_up_to_the_last_claim_is_clean():
     """Without a plant the whole notebook passes: each failure above is its plant's doing."""
     assert run_planted("06_ensembles.ipynb", "pass", "plot_ema") == {}
+
+
+# --- Notebook 09: the zero-shot reference (the similar target classes are unions of digits the network predicts).
+NINE_ZERO_SHOT_PLANTS = {
+    "noisy_last_layer_moves_zero_shot": (
+        "_lp = transfer.load_pretrained\n"
+        "def _noisy(*a, **kw):\n"
+        "    net = _lp(*a, **kw)\n"
+        "    W = net.params['W3']\n"
+        "    net.params['W3'] = W + (0.7 * W.std() * np.random.default_rng(0).standard_normal(W.shape)).astype(W.dtype)\n"
+        "    return net\n"
+        "transfer.load_pretrained = _noisy",
+        "show_tasks", "claim 'zero-shot scores 0.968 on similar and 0.284 on different images' broke"),
+    "probe_above_zero_shot": (
+        "_probe = transfer.linear_probe\n"
+        "transfer.linear_probe = lambda *a, **kw: (lambda r: (r[0] + 0.12, *r[1:]))(_probe(*a, **kw))",
+        "freeze_small", "claim 'the 20-image probe stays below the zero-shot mapping in every seed' broke"),
+    "scratch_five_points_worse_at_ten_images": (
+        "_fs = transfer.from_scratch\n"
+        "transfer.from_scratch = lambda task, **kw: (lambda r: (r[0] - 0.05 if len(task['y_train']) == 10 else r[0], *r[1:]))(\n"
+        "    _fs(task, **kw))",
+        "compare_sizes", "(about 20 points at 10 images, 15 at 20 -> ~1.5 at 600)' broke"),
+    "top_layers_above_zero_shot_on_600_similar": (
+        "_ft = transfer.fine_tune\n"
+        "def _better(model, task, frozen_layers=0, **kw):\n"
+        "    r = _ft(model, task, frozen_layers=frozen_layers, **kw)\n"
+        "    lift = 0.02 if frozen_layers == 1 and task['kind'] == 'similar' and len(task['y_train']) >= 600 else 0.0\n"
+        "    return (r[0] + lift, *r[1:])\n"
+        "transfer.fine_tune = _better",
+        "measure_table", "claim 'similar data: no trained option reaches zero-shot (0.968)' broke"),
+    "top_layers_near_zero_shot_on_600_different": (
+        "_ft = transfer.fine_tune\n"
+        "def _worse(model, task, frozen_layers=0, **kw):\n"
+        "    r = _ft(model, task, frozen_layers=frozen_layers, **kw)\n"
+        "    drop = 0.35 if frozen_layers == 1 and task['kind'] == 'different' and len(task['y_train']) >= 600 else 0.0\n"
+        "    return (r[0] - drop, *r[1:])\n"
+        "transfer.fine_tune = _worse",
+        "measure_table", "claim 'different data: zero-shot (0.284) is far below every trained option' broke"),
+    "bar_below_the_axis": (
+        "_ft = transfer.fine_tune\n"
+        "def _worse(model, task, frozen_layers=0, **kw):\n"
+        "    r = _ft(model, task, frozen_layers=frozen_layers, **kw)\n"
+        "    drop = 0.1 if frozen_layers == 1 and task['kind'] == 'different' and len(task['y_train']) < 600 else 0.0\n"
+        "    return (r[0] - drop, *r[1:])\n"
+        "transfer.fine_tune = _worse",
+        "measure_table", "the bar chart's axis from 0.6 cuts a bar"),
+}
+
+
+@pytest.mark.parametrize("world", list(NINE_ZERO_SHOT_PLANTS))
+def test_09_zero_shot_planted_world_breaks_the_claim_it_contradicts(world):
+    plant, cell, claim = NINE_ZERO_SHOT_PLANTS[world]
+    errors = run_planted("09_transfer_learning.ipynb", plant, cell)
+    assert list(errors) == [cell] and errors[cell].startswith("AssertionError: ") and claim in errors[cell], errors
