@@ -64,7 +64,7 @@ def test_09_random_backbone_breaks_the_frozen_features_claim():
              "transfer.load_pretrained = lambda name='digits_mlp', **kw: FullyConnectedNet(\n"
              "    [128, 64], input_dim=64, num_classes=10, weight_scale=0.1, dtype=np.float32, seed=0)")
     errors = run_planted("09_transfer_learning.ipynb", plant, "freeze_small")
-    assert list(errors) == ["freeze_small"], errors
+    assert set(errors) == {"show_tasks", "freeze_small"}, errors   # a random net also loses the zero-shot score
     assert "claim 'frozen features beat training from scratch by 10+ points on 20 images' broke" in errors["freeze_small"]
 
 
@@ -97,7 +97,7 @@ def test_09_from_scratch_on_a_smaller_budget_at_600_images_breaks_the_advantage_
              "    task, num_iters=num_iters // 3 if len(task['y_train']) >= 600 else num_iters, **kw)")
     errors = run_planted("09_transfer_learning.ipynb", plant, "compare_sizes")
     assert "compare_sizes" in errors and set(errors) <= {"finetune_large", "compare_sizes"}, errors
-    assert "claim 'similar data: the less data, the larger the advantage (10+ points -> ~1.5)' broke" \
+    assert "claim 'similar data: the less data, the larger the advantage (about 20 points at 10 images, 15 at 20 -> ~1.5 at 600)' broke" \
         in errors["compare_sizes"], errors
 
 
