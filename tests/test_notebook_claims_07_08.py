@@ -140,10 +140,10 @@ SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF = """\
 
 @pytest.mark.parametrize("body, claim", [
     (SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF,
-     "the shifted images are learned more slowly: training accuracy still rising at the end"),
-    (ZOOM_BETTER, "zoom and jitter are within noise of plain"),
+     "seed 0: shifted training accuracy climbs from ~0.67 at epoch 11 to ~0.82"),
+    (ZOOM_BETTER, "zooming in costs 1.7 points beyond noise (0.928 against 0.945)"),
     (EVERY_RUN_TWO_POINTS_LOWER, "the plain net reaches about 0.945"),
-    (ZOOM_FITS_THE_TRAINING_SET, "zooms lower the training accuracy a little"),
+    (ZOOM_FITS_THE_TRAINING_SET, "zooming in lowers the training accuracy to about 0.965 (plain 0.999)"),
 ], ids=["shift_flat", "zoom_better", "all_lower", "zoom_fits"])
 def test_08_each_augmentation_comparison_rejects_its_planted_change(body, claim):
     """Each change leaves the claims checked before it true (every run two points lower keeps the
@@ -219,3 +219,25 @@ def test_07_dropout_that_fits_the_training_set_breaks_the_lowered_training_accur
 
 def test_07_unplanted_monte_carlo_and_rules_cells_are_clean():
     assert run_claims("07_regularization.ipynb", "pass", ["dropout_gap", "mc_dropout", "rules_runs"]) == {}
+
+
+SHIFTED_TRAINING_STILL_CLIMBING_IN_OTHER_SEEDS = """\
+    if name.startswith("shift") and seed != SEED:
+        history["train_acc"] = [0.70 + 0.035 * i for i in range(len(history["train_acc"]))]
+    return history"""
+
+
+def test_08_shifted_training_still_climbing_breaks_the_levels_off_claim():
+    """Seed 0 untouched (its climb claim holds); the other seeds climbing 14 points over the last five epochs
+    contradict 'levels off'."""
+    errors = run_claims("08_augmentation_and_noise.ipynb", "pass", ["aug_training"],
+                        after_helpers=FIT_WITH_A_PLANTED_CHANGE.format(body=SHIFTED_TRAINING_STILL_CLIMBING_IN_OTHER_SEEDS))
+    assert list(errors) == ["aug_training"], errors
+    assert errors["aug_training"].startswith("AssertionError: claim 'shifted training accuracy levels off"), errors
+
+
+def test_08_zoom_out_half_breaks_the_half_the_images_claim():
+    """The old range (0.875, 1.125): without padding s > 1 changes nothing, a 7 x 7 crop on only ~25 % of draws."""
+    errors = run_claims("08_augmentation_and_noise.ipynb", "DIGIT_ZOOM = (0.875, 1.125)", ["digit_flips"])
+    assert list(errors) == ["digit_flips"], errors
+    assert errors["digit_flips"].startswith("AssertionError: claim 'zoom in: a 7 x 7 crop on about half the images"), errors
