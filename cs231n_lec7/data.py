@@ -88,7 +88,6 @@ def _split_dict(X_train, y_train, X_val, y_val, X_test, y_test, subtract_mean, d
     }
 
 
-
 # The digits without importing scikit-learn (about 0.7 s per notebook): its 1797 images and, for the
 # splits the package and the notebooks use, the row indices its stratified splits give. The store is
 # written by ``scripts/make_digits_store.py`` and checked against scikit-learn in tests/test_data.py;
@@ -107,7 +106,7 @@ def _stored_digits():
         try:
             with np.load(DIGITS_STORE) as stored:
                 _DIGITS["store"] = {name: stored[name] for name in stored.files}
-        except (OSError, ValueError):
+        except Exception:  # missing, truncated or not an .npz: every split is computed live instead
             _DIGITS["store"] = {}
     return _DIGITS["store"]
 
@@ -119,8 +118,9 @@ def digits_arrays():
     when it is there (no scikit-learn import), else from scikit-learn. Fresh arrays on every call.
     """
     store = _stored_digits()
-    if "pixels" in store:
-        return store["pixels"].astype(np.float64), store["target"].astype(np.int64)
+    pixels, target = store.get("pixels"), store.get("target")
+    if pixels is not None and target is not None and pixels.shape == (len(target), 64):
+        return pixels.astype(np.float64), target.astype(np.int64)
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -185,7 +185,7 @@ def get_digits_data(num_val=300, num_test=300, num_train=None, seed=0, subtract_
                          f"(what num_val={num_val} and num_test={num_test} leave), got {num_train}")
     key = _split_key(num_val, num_test, num_train, state)
     indices = _stored_digits().get(key)
-    if indices is None:
+    if indices is None or indices.shape != (num_train + num_val + num_test,):
         indices = digits_split_indices(y, num_val, num_test, num_train, state)
     train, val, test = np.split(indices, [num_train, num_train + num_val])
     X_train, y_train, X_val, y_val, X_test, y_test = X[train], y[train], X[val], y[val], X[test], y[test]

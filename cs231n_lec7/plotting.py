@@ -166,6 +166,8 @@ def plain_log_labels(ax, axes: str = "y") -> None:
     Matplotlib typesets its default log labels as mathtext, which costs tens of milliseconds per new
     label; the plain labels read the same and keep a notebook with many log plots fast.
     """
+    if not axes or set(axes) - {"x", "y"}:
+        raise ValueError(f'plain_log_labels: axes must be "x", "y" or "xy", got {axes!r}')
     for name in axes:
         axis = ax.xaxis if name == "x" else ax.yaxis
         axis.set_major_formatter(LogFormatter())

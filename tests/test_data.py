@@ -483,3 +483,24 @@ def test_sample_photos_equal_scikit_learns_without_importing_it(monkeypatch):
     import importlib.util
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)   # files not found: through scikit-learn
     assert all(np.array_equal(a, b) for a, b in zip(data.load_sample_photos(), want))
+
+
+@pytest.mark.parametrize("damage", ["not_npz", "short_split", "no_target"])
+def test_a_damaged_store_falls_back_to_scikit_learn(tmp_path, monkeypatch, damage):
+    with np.load(data.DIGITS_STORE) as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    planted = tmp_path / "digits.npz"
+    if damage == "not_npz":
+        planted.write_bytes(b"PK\x03\x04 not a zip archive")
+    else:
+        if damage == "short_split":
+            key = data._split_key(300, 300, 1197, 0)
+            arrays[key] = arrays[key][:100]
+        else:
+            del arrays["target"]
+        np.savez(planted, **arrays)
+    monkeypatch.setattr(data, "DIGITS_STORE", planted)
+    monkeypatch.setattr(data, "_DIGITS", {})
+    got = data.get_digits_data(seed=0, subtract_mean=False, dtype=np.float64)
+    want = _live_split(300, 300, 1197, 0)
+    assert np.array_equal(got["X_train"], want[0]) and np.array_equal(got["y_test"], want[5])

@@ -196,3 +196,10 @@ def test_plain_log_labels_are_plain_numbers_not_mathtext():
     assert labels and not any("$" in text for text in labels)
     assert "1e\u221202" in labels and "10" in labels   # plain text, matplotlib's minus sign
     plt.close(fig)
+
+
+def test_plain_log_labels_names_a_wrong_axis():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="axes must be"):
+        plotting.plain_log_labels(ax, "z")
+    plt.close(fig)

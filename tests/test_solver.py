@@ -265,3 +265,11 @@ def test_verbose_output_and_progress_bar(data, capsys):
     run(data, num_epochs=1, verbose=True, progress=True)
     out, err = capsys.readouterr()
     assert "(Epoch 1 / 1)" in out and "training" in err and "it" in err
+
+
+@pytest.mark.parametrize("n, batch, seed", [(1197, 25, 0), (1197, 200, 3), (20, 100, 7), (5, 1, 11)])
+def test_minibatch_draws_are_rng_choices(n, batch, seed):
+    """Solver and transfer.train draw with rng.integers(0, n, batch): the very draws of rng.choice(n, batch)."""
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    for _ in range(3):
+        assert np.array_equal(a.integers(0, n, batch), b.choice(n, batch))
