@@ -37,6 +37,14 @@ def run(cells, ids, ns):
     return ns
 
 
+def run_planted_cell(cells, grade_id, old, new, ns):
+    """Run cell ``grade_id`` in ``ns`` with ``old`` replaced by ``new``; ``old`` must occur (else the plant tests nothing)."""
+    if old not in cells[grade_id] or old == new:   # not an AssertionError: pytest.raises must not take it for the claim's
+        pytest.fail(f"{grade_id}: nothing to plant for {old!r}")
+    exec(compile(cells[grade_id].replace(old, new), f"{grade_id} (planted)", "exec"), ns)
+    plt.close("all")
+
+
 @pytest.fixture(autouse=True)
 def _no_figures(monkeypatch):
     monkeypatch.setattr(plt, "show", lambda *a, **k: plt.close("all"))
@@ -59,10 +67,8 @@ def test_02_races_plot_nesterovs_iterate_not_the_stored_look_ahead_point():
     cells = code_cells("02_momentum.ipynb")
     ns = run(cells, ["setup", "knobs", "two_forms"], {})
     run(cells, ["races"], ns)
-    planted = cells["races"].replace("return tilde - rho * velocity", "return tilde")
-    assert planted != cells["races"]
     with pytest.raises(AssertionError, match="claim"):
-        exec(compile(planted, "races (planted)", "exec"), ns)
+        run_planted_cell(cells, "races", "return tilde - rho * velocity", "return tilde", ns)
 
 
 
@@ -85,10 +91,8 @@ def test_02_stability_limit_rejects_sgds_limit_for_momentum():
     """Had momentum SGD's limit 2/lambda_max, 1.02x of it would still converge: the stated limit's assert fails."""
     cells = code_cells("02_momentum.ipynb")
     ns = run(cells, ["setup", "knobs", "two_forms", "races"], {})
-    planted = cells["slider"].replace("limit = 2 * (1 + RHO) / bowl.lambda_max", "limit = 2 / bowl.lambda_max")
-    assert planted != cells["slider"]
     with pytest.raises(AssertionError, match="claim 'momentum's largest stable step is 2 \\(1 \\+ rho\\) / lambda_max' broke"):
-        exec(compile(planted, "slider (planted)", "exec"), ns)
+        run_planted_cell(cells, "slider", "limit = 2 * (1 + RHO) / bowl.lambda_max", "limit = 2 / bowl.lambda_max", ns)
 
 
 # Notebook 02, quadratic race and rho sweep: "converged" means the loss gap stays below TOL for good.
@@ -100,10 +104,8 @@ def test_02_race_rejects_counting_the_first_dip_below_tol():
     """Counting the first step below TOL (momentum touches it at step 103, then climbs back) reads 3.7x: rejected."""
     cells = code_cells("02_momentum.ipynb")
     ns = run(cells, ["setup", "knobs", "two_forms"], {})
-    planted = cells["race_quadratic"].replace(*FIRST_DIP)
-    assert planted != cells["race_quadratic"]
     with pytest.raises(AssertionError, match="claim 'momentum needs about 2.9x fewer steps than SGD' broke: 3.69"):
-        exec(compile(planted, "race_quadratic (planted)", "exec"), ns)
+        run_planted_cell(cells, "race_quadratic", *FIRST_DIP, ns)
 
 
 @pytest.mark.parametrize("cell", ["race_quadratic", "rho_sweep"])
@@ -167,10 +169,8 @@ def test_02_slider_rejects_a_top_alpha_below_the_stability_limit():
     """The old slider (alpha up to 0.025 < 0.038) never diverges at rho = 0.9: the 'try a large alpha' claim fails."""
     cells = code_cells("02_momentum.ipynb")
     ns = run(cells, ["setup", "knobs", "two_forms", "races"], {})
-    planted = cells["slider"].replace("LR_SLIDER = (0.0005, 0.045,", "LR_SLIDER = (0.0005, 0.025,")
-    assert planted != cells["slider"]
     with pytest.raises(AssertionError, match="claim 'the limit is 0.038 here and momentum diverges at the slider's top alpha' broke"):
-        exec(compile(planted, "slider (planted)", "exec"), ns)
+        run_planted_cell(cells, "slider", "LR_SLIDER = (0.0005, 0.045,", "LR_SLIDER = (0.0005, 0.025,", ns)
 
 
 # Notebook 01: gradient check's measured error, full batch reaching float64 rounding.
@@ -453,10 +453,8 @@ def test_04_decay_bump_control_rejects_a_rescaling_that_does_nothing():
     control is then the decayed run itself), the bump stays and the claim that the control removes it is rejected."""
     cells = code_cells("04_schedules.ipynb")
     ns = run(cells, ["setup", "knobs", "train"], {})
-    planted = cells["decay_here"].replace('config["velocity"] * schedule(it) / schedule(it - 1)', 'config["velocity"]')
-    assert planted != cells["decay_here"]
     with pytest.raises(AssertionError, match="claim 'with the velocity rescaled at the decay there is no bump"):
-        exec(compile(planted, "decay_here (planted)", "exec"), ns)
+        run_planted_cell(cells, "decay_here", 'config["velocity"] * schedule(it) / schedule(it - 1)', 'config["velocity"]', ns)
 
 
 

@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from test_notebook_claims import code_cells, run
+from test_notebook_claims import code_cells, run, run_planted_cell
 
 NB = "10_capstone.ipynb"
 
@@ -98,18 +98,15 @@ def after_yours(cells):
 
 def test_10_ablation_claims_reject_a_weight_scale_variant_that_changes_nothing(cells, after_yours):
     """If the 'weights N(0, 0.01^2)' variant kept 0.05, it would cost nothing: 'about 2 points' fails."""
-    planted = cells["ablation"].replace('"weight_scale": 1e-2}', '"weight_scale": yours["weight_scale"]}')
-    assert planted != cells["ablation"]
     with pytest.raises(AssertionError, match="claim 'N\\(0, 0.01\\^2\\) costs about 2 points' broke"):
-        exec(compile(planted, "ablation (planted)", "exec"), dict(after_yours))
+        run_planted_cell(cells, "ablation", '"weight_scale": 1e-2}', '"weight_scale": yours["weight_scale"]}',
+                         dict(after_yours))
 
 
 def test_10_ablation_claims_reject_dropout_that_matters(cells, after_yours):
     """If 'no dropout' changed the run a lot (here: keep 0.2 instead of none), 'within half a point' fails."""
-    planted = cells["ablation"].replace('"dropout_keep_ratio": 1.0}', '"dropout_keep_ratio": 0.2}')
-    assert planted != cells["ablation"]
     with pytest.raises(AssertionError, match="claim 'dropout, L2 and the schedule each within half a point' broke"):
-        exec(compile(planted, "ablation (planted)", "exec"), dict(after_yours))
+        run_planted_cell(cells, "ablation", '"dropout_keep_ratio": 1.0}', '"dropout_keep_ratio": 0.2}', dict(after_yours))
 
 
 def test_10_yours_claim_rejects_another_accuracy(cells, after_yours):
@@ -124,21 +121,18 @@ def test_10_yours_claim_rejects_another_accuracy(cells, after_yours):
 
 def test_10_dropout_claim_rejects_a_bug_that_scales_instead_of_sampling(cells, after_yours):
     """A 'left on' variant that only multiplies by p/p (the identity) would not be lower: the claim fails."""
-    planted = cells["dropout_demo"].replace("mask = (rng.random(x.shape) < p) / p", "mask = np.ones(x.shape)")
-    assert planted != cells["dropout_demo"]
     with pytest.raises(AssertionError, match="claim"):
-        exec(compile(planted, "dropout_demo (planted)", "exec"), dict(after_yours))
+        run_planted_cell(cells, "dropout_demo", "mask = (rng.random(x.shape) < p) / p", "mask = np.ones(x.shape)",
+                         dict(after_yours))
 
 
 def test_10_dropout_spread_claim_rejects_evaluations_that_barely_differ(cells, after_yours):
     """'from about 92 % to 96 % over 20 evaluations' fails when the buggy net keeps 95 % of its units
     (keep 0.95 masks at test time: each evaluation close to the right net, the low end far above 92 %)."""
-    planted = cells["dropout_demo"].replace("mask = (rng.random(x.shape) < p) / p",
-                                            "mask = (rng.random(x.shape) < p) / p if seed is not None else "
-                                            "(rng.random(x.shape) < 0.95) / 0.95")
-    assert planted != cells["dropout_demo"]
     with pytest.raises(AssertionError, match="claim '(over 20 evaluations|about 96 %)"):
-        exec(compile(planted, "dropout_demo (planted)", "exec"), dict(after_yours))
+        run_planted_cell(cells, "dropout_demo", "mask = (rng.random(x.shape) < p) / p",
+                         "mask = (rng.random(x.shape) < p) / p if seed is not None else (rng.random(x.shape) < 0.95) / 0.95",
+                         dict(after_yours))
 
 
 def test_10_sweep_claim_rejects_a_diagnose_that_stays_silent_on_a_jumpy_good_run(cells, after_yours):
