@@ -195,7 +195,9 @@ def plot_training_curves(runs: Mapping[str, object], *, title: str = "Training c
     validation accuracy solid, in the run's colour; the legend has one entry per run.
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+        # spacing fixed here: tight_layout would lay out every label once more before the
+        # inline backend's own tight bounding box does it again
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw=dict(wspace=0.22, top=0.84))
     else:
         fig = axes[0].figure
     ax_loss, ax_acc = axes
@@ -223,7 +225,6 @@ def plot_training_curves(runs: Mapping[str, object], *, title: str = "Training c
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
     fig.suptitle(title)
-    fig.tight_layout()
     return ax_loss, ax_acc
 
 
