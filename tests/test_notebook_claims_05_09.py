@@ -237,7 +237,18 @@ FIVE_PLANTS = {
         "_sr = second_order.softmax_regression\n"
         "second_order.softmax_regression = lambda X, y, C, reg=1e-3, batch_size=None, seed=None: "
         "_sr(X, y, C, reg=reg, batch_size=None if seed == SEED + 20 else batch_size, seed=seed)",
+        "minibatch_pairs", "claim 's^T y > 0 in only about half the draws' broke"),   # full batch: s^T y > 0 every time
+    "curvature_pairs_from_batches_of_1024": (  # s^T y still ~half positive, but the noise only ~30x the signal
+        "_sr = second_order.softmax_regression\n"
+        "second_order.softmax_regression = lambda X, y, C, reg=1e-3, batch_size=None, seed=None: "
+        "_sr(X, y, C, reg=reg, batch_size=1024 if seed == SEED + 20 else batch_size, seed=seed)",
         "minibatch_pairs", "claim 'the minibatch noise in y is hundreds of times the curvature signal' broke"),
+    "armijo_only_run_given_the_wolfe_search": (
+        "_lb = second_order.lbfgs\n"
+        "second_order.lbfgs = lambda fg, x0, **kw: _lb(fg, x0, **{**kw, 'line_search': 'wolfe'})",
+        "lbfgs_rosen", "claim 'Armijo-only L-BFGS crawls at f > 1, most pairs skipped' broke"),
+    "five_minibatch_draws_for_the_three_quoted": (
+        "MINI_SEEDS = [0, 1, 2, 3, 4]", "minibatch", "the text speaks of 3 draws of the minibatch sequence"),
     "start_whose_newton_step_2_lands_below_the_panel": (
         "ROSEN_START = (-1.2, 0.5)", "newton_rosen",
         "claim 'the step-2 iterate lands far below the valley, at y ~ -3.2, inside the left panel' broke"),
