@@ -269,7 +269,7 @@ def planted_change(keep, normalization, history):
 
 @pytest.mark.parametrize("plant, condition, shift, claim", [
     ("pass", 'normalization == "batchnorm" and keep == 1.0', 0.015,
-     "batch norm is about 2 points above plain (+1.8), outside the noise"),
+     "batch norm is about 2 points above plain (+1.8, interval [+1.0, +2.6]), outside the noise"),
     ("pass", "normalization is None and keep == 0.5", 0.008, "dropout alone is within noise of plain (-0.2 points)"),
     ("pass", 'normalization == "batchnorm" and keep == 0.5', -0.01,
      "adding dropout to batch norm: half a point lower, within noise (interval [-1.0, +0.04])"),
