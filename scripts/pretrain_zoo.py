@@ -6,8 +6,9 @@
 
 The recipe (everything seeded; the same numpy and BLAS give the same bytes, another
 BLAS build or CPU gives weights equal up to float32 rounding, which ``--check`` accepts):
-FullyConnectedNet 64-128-64-10 in float32, He initialisation (seed 0), trained
-on the source task ``transfer.source_task()`` (the ten digits, source half) with
+FullyConnectedNet 64-128-64-5 in float32, He initialisation (seed 0), trained
+on the source task ``transfer.source_task()`` (the digits 0-4 only, every non-test
+image; the target tasks use the digits 5-9, classes the model never sees) with
 SGD+momentum 0.9, batch 64, cosine decay from 0.1 to 0 over 1500 iterations,
 L2 reg 1e-3, minibatch seed 0. ``cs231n_lec7.transfer.load_pretrained``
 refuses a file whose sha256 differs from ``SHA256SUMS``.

@@ -19,8 +19,8 @@ def test_zoo_is_small_and_loads_with_checksum():
     assert os.path.getsize(path) < 1_000_000
     assert transfer.recorded_checksums()[f"{NAME}.npz"] == transfer.sha256_file(path)
     model = transfer.load_pretrained(NAME)
-    assert model.source_classes == list(range(10))
-    assert [model.params[f"W{i}"].shape for i in (1, 2, 3)] == [(64, 128), (128, 64), (64, 10)]
+    assert model.source_classes == [0, 1, 2, 3, 4] == list(transfer.SOURCE_CLASSES)
+    assert [model.params[f"W{i}"].shape for i in (1, 2, 3)] == [(64, 128), (128, 64), (64, 5)]
     task = transfer.source_task()
     assert transfer.accuracy(model, task["X_test"], task["y_test"]) > 0.9
 
@@ -77,27 +77,43 @@ def test_weight_comparison_rejects_retrained_or_reshaped_weights(tmp_path):
 
 
 def test_tasks_are_disjoint_and_labelled():
-    images, source, target, test = transfer._digits_split()
+    """Source digits 0-4, target digits 5-9: no class and no image shared; test images never trained on."""
+    from cs231n_lec7.data import digits_arrays
+
+    assert not set(transfer.SOURCE_CLASSES) & set(transfer.TARGET_CLASSES)
+    assert sorted(transfer.SOURCE_CLASSES + transfer.TARGET_CLASSES) == list(range(10))
+    images, rest, test = transfer._digits_split()
+    _, digit_of = digits_arrays()
     for c in range(10):
-        assert not (set(source[c]) & set(target[c])) and not (set(source[c] ) & set(test[c]))
-        assert not set(target[c]) & set(test[c])
+        assert len(test[c]) == transfer.TEST_PER_DIGIT and not set(rest[c]) & set(test[c])
+        assert np.all(digit_of[rest[c]] == c) and np.all(digit_of[test[c]] == c)
+    source = transfer.source_task()
+    assert len(source["y_train"]) == sum(len(rest[c]) for c in transfer.SOURCE_CLASSES)
+    assert source["X_test"].shape == (250, 64) and sorted(np.unique(source["y_train"])) == [0, 1, 2, 3, 4]
     task = transfer.make_task("similar", per_digit=3, seed=1)
-    assert task["X_train"].shape == (30, 64) and task["X_test"].shape == (500, 64)
+    assert task["X_train"].shape == (15, 64) and task["X_test"].shape == (250, 64)
     assert sorted(np.unique(task["y_train"])) == [0, 1, 2, 3, 4]
     assert task["X_train"].dtype == np.float32 and task["X_train"].min() >= -0.5 and task["X_train"].max() <= 0.5
+    # every target image is one of the digits 5-9, with label k for digit TARGET_CLASSES[k]
+    pool = {c: transfer.preprocess(images[rest[c]]) for c in transfer.TARGET_CLASSES}
+    for x, k in zip(task["X_train"], task["y_train"]):
+        assert np.any(np.all(pool[transfer.TARGET_CLASSES[k]] == x, axis=1))
+    assert not np.any([np.all(transfer.preprocess(images[rest[c]]) == x, axis=1).any()
+                       for x in task["X_train"] for c in transfer.SOURCE_CLASSES])
     different = transfer.make_task("different", per_digit=3, seed=1)
     np.testing.assert_array_equal(different["y_train"], task["y_train"])
     np.testing.assert_allclose(different["X_train"].reshape(-1, 8, 8),
                                np.rot90(-task["X_train"].reshape(-1, 8, 8), axes=(1, 2)))
+    assert transfer.make_task("similar", per_digit=124)["X_train"].shape == (620, 64)
     with pytest.raises(ValueError, match="per_digit"):
-        transfer.make_task("similar", per_digit=1000)
+        transfer.make_task("similar", per_digit=125)
     with pytest.raises(ValueError, match="kind"):
         transfer.make_task("upside-down")
 
 
 def test_features_and_frozen_training():
     model = transfer.load_pretrained()
-    X = transfer.make_task("similar", 2)["X_train"]
+    X = transfer.make_task("similar", 4)["X_train"]
     np.testing.assert_array_equal(transfer.extract_features(model, X, 0), X)
     assert transfer.extract_features(model, X).shape == (20, 64)
     assert transfer.extract_features(model, X, 1).shape == (20, 128)
@@ -111,10 +127,15 @@ def test_features_and_frozen_training():
     assert tuned.params["W3"].shape == (64, 5)
 
 
-def test_transfer_beats_scratch_on_small_similar_data():
-    """The notebook's headline: with 2 images per digit, features from the zoo win clearly."""
+def test_top_features_of_other_classes_lose_to_scratch_and_earlier_stages_do_better():
+    """The notebook's headline: features of a net trained on 0-4 are a poor start for 5-9 (negative transfer);
+    the earlier, more generic layer transfers better than the top one. 4 images per digit, 3 seeds."""
     model = transfer.load_pretrained()
-    task = transfer.make_task("similar", per_digit=2, seed=0)
-    probe, _ = transfer.linear_probe(model, task, num_iters=200)
-    scratch, _ = transfer.from_scratch(task, num_iters=200)
-    assert probe > scratch + 0.05
+    top, early, scratch = [], [], []
+    for seed in range(3):
+        task = transfer.make_task("similar", per_digit=4, seed=seed)
+        top.append(transfer.linear_probe(model, task, num_iters=100, seed=seed)[0])
+        early.append(transfer.linear_probe(model, task, num_layers=1, num_iters=100, seed=seed)[0])
+        scratch.append(transfer.from_scratch(task, num_iters=100, seed=seed)[0])
+    assert np.mean(scratch) > np.mean(top) + 0.1
+    assert np.mean(early) > np.mean(top) + 0.1

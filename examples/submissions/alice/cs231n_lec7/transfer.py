@@ -5,16 +5,18 @@ The recipe of the lecture, scaled down to scikit-learn's bundled 8x8 digits
 
 1. A network **pretrained** on a source task ships with the package
    (``model_zoo/``): ``load_pretrained('digits_mlp')`` is a
-   ``FullyConnectedNet`` 64-128-64-10 trained on the ten digits (the "source"
-   half of the images; regenerate it with ``python scripts/pretrain_zoo.py``:
-   bit for bit with the same BLAS, up to float32 rounding with another). Every load verifies the file's sha256
-   against ``model_zoo/SHA256SUMS`` and raises ``ChecksumError`` on a mismatch.
-2. **Target tasks** (``make_task``): NEW labels -- five classes, each a pair
-   of digits (``TARGET_GROUPS``) -- on images the pretrained model never saw
-   (the "target" half), ``'similar'`` (plain digits, like the source images)
-   or ``'different'`` (inverted and rotated by 90 degrees: a new input
-   distribution), with ``per_digit`` training images per digit and a fixed
-   test set of 500 images.
+   ``FullyConnectedNet`` 64-128-64-5 trained on the digits 0-4 only
+   (``SOURCE_CLASSES``; regenerate it with ``python scripts/pretrain_zoo.py``:
+   bit for bit with the same BLAS, up to float32 rounding with another). Every
+   load verifies the file's sha256 against ``model_zoo/SHA256SUMS`` and raises
+   ``ChecksumError`` on a mismatch.
+2. **Target tasks** (``make_task``): a genuinely NEW task -- five classes,
+   the digits 5-9 (``TARGET_CLASSES``, one class each), which the pretrained
+   network never saw in any form, so its own last layer is useless there and
+   no "zero-shot" answer exists -- ``'similar'`` (plain digits, like the
+   source images) or ``'different'`` (inverted and rotated by 90 degrees: a
+   new input distribution), with ``per_digit`` training images per digit and a
+   fixed test set of 250 images (50 per digit).
 3. Three **strategies**:
    - ``linear_probe``: freeze the whole backbone, extract features (the
      penultimate layer, or an earlier one) and train only a new last layer
@@ -23,6 +25,14 @@ The recipe of the lecture, scaled down to scikit-learn's bundled 8x8 digits
      everything, the pretrained layers with a smaller learning rate
      (``lr_mult``; 0 freezes a layer) -- for larger data;
    - ``from_scratch``: the same architecture from a random initialisation.
+
+The split (``_digits_split``, seeded): per digit, ``TEST_PER_DIGIT`` test
+images, and the rest for training. Source and target classes are disjoint, so
+no image can be in both tasks, and each task may use ALL the non-test images of
+its digits: the source task trains on every non-test image of 0-4 (about 650,
+more than a half would give: better features), and a target task draws its
+``per_digit`` images from every non-test image of 5-9 (up to 124 per digit,
+so 600-image target sets exist).
 
 ``train`` is the compact training loop the strategies (and snapshot ensembles
 in ``averaging.py``) share: CS231n's ``Solver._step`` plus a learning-rate
@@ -39,6 +49,7 @@ import os
 import numpy as np
 
 from . import optim
+from .data import digits_arrays
 from .fc_net import FullyConnectedNet
 from .layers import affine_forward, relu_forward
 
@@ -46,12 +57,13 @@ ZOO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_zoo")
 CHECKSUM_FILE = os.path.join(ZOO_DIR, "SHA256SUMS")
 #: name -> what the model is. The recipe that made it: scripts/pretrain_zoo.py.
 ZOO = {
-    "digits_mlp": "FullyConnectedNet 64-128-64-10 (ReLU), float32, trained on the source half of the "
-                  "ten digits (SGD+momentum, cosine decay, 1500 iterations, seed 0)",
+    "digits_mlp": "FullyConnectedNet 64-128-64-5 (ReLU), float32, trained on the digits 0-4 only "
+                  "(every non-test image; SGD+momentum, cosine decay, 1500 iterations, seed 0)",
 }
-SOURCE_CLASSES = tuple(range(10))
-#: The target task's classes: new labels over the same ten digits, target class k = digits TARGET_GROUPS[k].
-TARGET_GROUPS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
+#: The digits the zoo model was trained on (its label k = digit SOURCE_CLASSES[k]).
+SOURCE_CLASSES = (0, 1, 2, 3, 4)
+#: The target task's classes, disjoint from the source's: target label k = digit TARGET_CLASSES[k].
+TARGET_CLASSES = (5, 6, 7, 8, 9)
 TEST_PER_DIGIT = 50
 SPLIT_SEED = 0
 TASK_KINDS = ("similar", "different")
@@ -72,20 +84,17 @@ def preprocess(images):
 
 @functools.lru_cache(maxsize=1)
 def _digits_split():
-    """Raw images and a fixed split per digit: TEST_PER_DIGIT test images, then two disjoint halves
-    of the rest, one for the source task (pretraining) and one for the target tasks."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images, labels = digits.images, digits.target
+    """Raw images and a fixed split per digit: TEST_PER_DIGIT test images and the rest for training
+    (the source task uses the rest of 0-4, the target tasks that of 5-9: disjoint classes)."""
+    pixels, labels = digits_arrays()
+    images = pixels.reshape(-1, 8, 8)
     rng = np.random.default_rng(SPLIT_SEED)
-    source, target, test = {}, {}, {}
+    rest, test = {}, {}
     for c in range(10):
         idx = rng.permutation(np.flatnonzero(labels == c))
-        rest = idx[TEST_PER_DIGIT:]
-        test[c], source[c], target[c] = idx[:TEST_PER_DIGIT], rest[: len(rest) // 2], rest[len(rest) // 2:]
+        test[c], rest[c] = idx[:TEST_PER_DIGIT], idx[TEST_PER_DIGIT:]
     images.setflags(write=False)
-    return images, source, target, test
+    return images, rest, test
 
 
 def _transform(images, kind):
@@ -97,50 +106,48 @@ def _transform(images, kind):
     raise ValueError(f"task kind must be one of {TASK_KINDS}, got {kind!r}")
 
 
-def _gather(images, index, groups, per_digit, kind):
-    """X (preprocessed) and y = the group of each digit, taking ``per_digit`` images of every digit."""
+def _gather(images, index, classes, per_digit, kind):
+    """X (preprocessed) and y = k for digit classes[k], taking ``per_digit`` images of every digit."""
     parts, labels = [], []
-    for k, group in enumerate(groups):
-        for digit in group:
-            chosen = index[digit] if per_digit is None else index[digit][:per_digit]
-            parts.append(chosen)
-            labels.append(np.full(len(chosen), k, dtype=np.int64))
+    for k, digit in enumerate(classes):
+        chosen = index[digit] if per_digit is None else index[digit][:per_digit]
+        parts.append(chosen)
+        labels.append(np.full(len(chosen), k, dtype=np.int64))
     return preprocess(_transform(images[np.concatenate(parts)], kind)), np.concatenate(labels)
 
 
 def source_task():
-    """The pretraining task: the ten digits (the source half of the images), labels 0-9.
+    """The pretraining task: the digits 0-4 (every non-test image), labels 0-4.
 
-    Returns a dict X_train (N, 64) float32, y_train (N,), X_test (500, 64), y_test.
+    Returns a dict X_train (N, 64) float32, y_train (N,), X_test (250, 64), y_test.
     """
-    images, source, _, test = _digits_split()
-    groups = tuple((c,) for c in SOURCE_CLASSES)
-    X_train, y_train = _gather(images, source, groups, None, "similar")
-    X_test, y_test = _gather(images, test, groups, None, "similar")
+    images, rest, test = _digits_split()
+    X_train, y_train = _gather(images, rest, SOURCE_CLASSES, None, "similar")
+    X_test, y_test = _gather(images, test, SOURCE_CLASSES, None, "similar")
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test}
 
 
 def make_task(kind="similar", per_digit=5, seed=0):
-    """A target task: NEW labels (5 classes, class k = the digits TARGET_GROUPS[k]) on images the
+    """A target task: NEW classes, the digits 5-9 (label k = digit TARGET_CLASSES[k]), which the
     pretrained model never saw.
 
     Inputs:
     - kind: 'similar' (plain digits, like the source task's images) or
       'different' (inverted and rotated by 90 degrees: another input distribution).
-    - per_digit: Training images per digit (1 .. 63), so 10 * per_digit in all;
-      the test set is always the same 50 images per digit (500 in all).
-    - seed: Which training images are drawn from the target half.
+    - per_digit: Training images per digit (1 .. 124), so 5 * per_digit in all;
+      the test set is always the same 50 images per digit (250 in all).
+    - seed: Which training images are drawn.
 
-    Returns a dict X_train (10 * per_digit, 64) float32, y_train in 0..4, X_test (500, 64), y_test, kind.
+    Returns a dict X_train (5 * per_digit, 64) float32, y_train in 0..4, X_test (250, 64), y_test, kind.
     """
-    images, _, target, test = _digits_split()
-    available = min(len(target[c]) for c in range(10))
+    images, rest, test = _digits_split()
+    available = min(len(rest[c]) for c in TARGET_CLASSES)
     if not 1 <= per_digit <= available:
         raise ValueError(f"per_digit must be between 1 and {available}, got {per_digit}")
     rng = np.random.default_rng(seed)
-    drawn = {c: rng.permutation(target[c]) for c in range(10)}
-    X_train, y_train = _gather(images, drawn, TARGET_GROUPS, per_digit, kind)
-    X_test, y_test = _gather(images, test, TARGET_GROUPS, None, kind)
+    drawn = {c: rng.permutation(rest[c]) for c in TARGET_CLASSES}
+    X_train, y_train = _gather(images, drawn, TARGET_CLASSES, per_digit, kind)
+    X_test, y_test = _gather(images, test, TARGET_CLASSES, None, kind)
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test, "kind": kind}
 
 
@@ -245,7 +252,7 @@ def train(model, X, y, num_iters, batch_size=100, learning_rate=1e-2, lr_schedul
     losses, rates = np.zeros(num_iters), np.zeros(num_iters)
     for it in range(num_iters):
         lr = float(lr_schedule(it)) if lr_schedule is not None else float(learning_rate)
-        batch = rng.choice(len(y), batch_size)
+        batch = rng.integers(0, len(y), batch_size)   # the draws of rng.choice(len(y), batch_size), faster
         loss, grads = model.loss(X[batch], y[batch])
         for p, w in model.params.items():
             if mult[p] == 0:
