@@ -88,6 +88,64 @@ def _split_dict(X_train, y_train, X_val, y_val, X_test, y_test, subtract_mean, d
     }
 
 
+# The digits without importing scikit-learn (about 0.7 s per notebook): its 1797 images and, for the
+# splits the package and the notebooks use, the row indices its stratified splits give. The store is
+# written by ``scripts/make_digits_store.py`` and checked against scikit-learn in tests/test_data.py;
+# any other split is computed live, with the same result as ever.
+DIGITS_STORE = Path(__file__).resolve().parent / "bundled" / "digits.npz"
+_DIGITS = {}
+
+
+def _split_key(num_val, num_test, num_train, state):
+    return f"split_{num_val}_{num_test}_{num_train}_{state}"
+
+
+def _stored_digits():
+    """{key: indices} of the stored splits, plus "pixels" and "target"; {} when the file is missing."""
+    if "store" not in _DIGITS:
+        try:
+            with np.load(DIGITS_STORE) as stored:
+                _DIGITS["store"] = {name: stored[name] for name in stored.files}
+        except Exception:  # missing, truncated or not an .npz: every split is computed live instead
+            _DIGITS["store"] = {}
+    return _DIGITS["store"]
+
+
+def digits_arrays():
+    """(pixels, labels): scikit-learn's 1797 digits as ``load_digits()`` gives them.
+
+    pixels: float64 (1797, 64), values 0..16; labels: int64 (1797,). Read from the bundled copy
+    when it is there (no scikit-learn import), else from scikit-learn. Fresh arrays on every call.
+    """
+    store = _stored_digits()
+    pixels, target = store.get("pixels"), store.get("target")
+    if pixels is not None and target is not None and pixels.shape == (len(target), 64):
+        return pixels.astype(np.float64), target.astype(np.int64)
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.data, digits.target
+
+
+def digits_split_indices(y, num_val, num_test, num_train, state):
+    """Row indices (train, then val, then test) of scikit-learn's stratified splits of the digits.
+
+    The same calls as always: the test split first (``random_state=state``), the validation split of
+    the rest (``state + 1``), then a stratified subset of ``num_train`` training images (``state + 2``)
+    when fewer than all are asked for.
+    """
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(y))
+    rest, test, y_rest, _ = train_test_split(rows, y, test_size=num_test, stratify=y, random_state=state)
+    train, val, y_train, _ = train_test_split(rest, y_rest, test_size=num_val, stratify=y_rest,
+                                              random_state=state + 1)
+    if num_train < len(train):
+        train, _, _, _ = train_test_split(train, y_train, train_size=num_train, stratify=y_train,
+                                          random_state=state + 2)
+    return np.concatenate([train, val, test])
+
+
 def get_digits_data(num_val=300, num_test=300, num_train=None, seed=0, subtract_mean=True,
                     dtype=np.float32, flatten=True):
     """Load scikit-learn's 8x8 digits as stratified train / val / test splits.
@@ -112,11 +170,9 @@ def get_digits_data(num_val=300, num_test=300, num_train=None, seed=0, subtract_
     y_test, mean_image (D,) -- or (1, 8, 8) when not flattened -- and
     class_names ['0', ..., '9']. y arrays are int64.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    X, y = digits.data / 16.0, digits.target
+    state = _seed_int(seed)
+    pixels, y = digits_arrays()
+    X = pixels / 16.0
     n = len(y)
     num_rest = n - num_val - num_test
     if min(num_val, num_test) < 10 or num_rest < 10:
@@ -127,16 +183,36 @@ def get_digits_data(num_val=300, num_test=300, num_train=None, seed=0, subtract_
     if not 10 <= num_train <= num_rest:
         raise ValueError(f"get_digits_data: num_train must be between 10 and {num_rest} "
                          f"(what num_val={num_val} and num_test={num_test} leave), got {num_train}")
-    state = _seed_int(seed)
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=num_test, stratify=y, random_state=state)
-    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=num_val, stratify=y_rest,
-                                                      random_state=state + 1)
-    if num_train < len(y_train):
-        X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=num_train, stratify=y_train,
-                                                  random_state=state + 2)
+    key = _split_key(num_val, num_test, num_train, state)
+    indices = _stored_digits().get(key)
+    if indices is None or indices.shape != (num_train + num_val + num_test,):
+        indices = digits_split_indices(y, num_val, num_test, num_train, state)
+    train, val, test = np.split(indices, [num_train, num_train + num_val])
+    X_train, y_train, X_val, y_val, X_test, y_test = X[train], y[train], X[val], y[val], X[test], y[test]
     if not flatten:
         X_train, X_val, X_test = (a.reshape(-1, 1, 8, 8) for a in (X_train, X_val, X_test))
     return _split_dict(X_train, y_train, X_val, y_val, X_test, y_test, subtract_mean, dtype, DIGITS_CLASSES)
+
+
+def _sample_photos():
+    """scikit-learn's photos in SAMPLE_PHOTO_NAMES order: its JPEG files read with PIL, as
+    ``load_sample_images`` reads them, without importing scikit-learn (~0.7 s); else through it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")   # finds the installed package without importing it
+    folder = Path(spec.origin).parent / "datasets" / "images" if spec is not None and spec.origin else None
+    paths = [folder / name for name in SAMPLE_PHOTO_NAMES] if folder is not None else []
+    if paths and all(path.is_file() for path in paths):
+        from PIL import Image
+
+        photos = []
+        for path in paths:
+            with Image.open(path) as image:
+                photos.append(np.asarray(image))
+        return photos
+    from sklearn.datasets import load_sample_images
+
+    return load_sample_images().images
 
 
 def load_sample_photos(size=None):
@@ -150,9 +226,7 @@ def load_sample_photos(size=None):
     A list of 2 numpy arrays of shape (H, W, 3) and dtype uint8 (RGB), in the
     order of ``SAMPLE_PHOTO_NAMES``. Each call returns fresh copies.
     """
-    from sklearn.datasets import load_sample_images
-
-    photos = [np.array(img, dtype=np.uint8) for img in load_sample_images().images]
+    photos = [np.array(img, dtype=np.uint8) for img in _sample_photos()]
     if size is None:
         return photos
     height, width = (size, size) if np.isscalar(size) else tuple(size)

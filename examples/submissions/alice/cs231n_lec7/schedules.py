@@ -37,6 +37,8 @@ import numpy as np
 
 def _check_step(step, name="step"):
     """Validate ``step`` (scalar or array of steps >= 0); return it as a float64 array."""
+    if type(step) is int and step >= 0:  # the common case (Solver's iteration counter), without NumPy's checks
+        return np.array(float(step))
     try:
         t = np.asarray(step, dtype=np.float64)
     except (TypeError, ValueError):

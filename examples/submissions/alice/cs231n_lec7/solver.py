@@ -207,7 +207,8 @@ class Solver:
     def _step(self):
         """Make a single gradient update. This is called by train() and should not be called manually."""
         num_train = self.X_train.shape[0]
-        batch_mask = self.rng.choice(num_train, self.batch_size)
+        # The draws of rng.choice(num_train, batch_size) (with replacement), without its overhead.
+        batch_mask = self.rng.integers(0, num_train, self.batch_size)
         X_batch = self.X_train[batch_mask]
         y_batch = self.y_train[batch_mask]
 
@@ -247,7 +248,7 @@ class Solver:
         with open(filename, "wb") as f:
             pickle.dump(checkpoint, f)
 
-    def check_accuracy(self, X, y, num_samples=None, batch_size=100):
+    def check_accuracy(self, X, y, num_samples=None, batch_size=1000):
         """Check accuracy of the model on the provided data.
 
         Inputs:

@@ -262,8 +262,8 @@ def snapshot_ensemble(model, X, y, num_cycles, iters_per_cycle, lr_max, lr_min=0
         if (it + 1) % iters_per_cycle == 0:
             snapshots.append(init_average(params))
 
+    rates = cyclic_cosine_lr(np.arange(num_cycles * iters_per_cycle), iters_per_cycle, lr_max, lr_min)  # all at once
     history = train(model, X, y, num_iters=num_cycles * iters_per_cycle, batch_size=batch_size,
-                    lr_schedule=lambda it: cyclic_cosine_lr(it, iters_per_cycle, lr_max, lr_min),
-                    update_rule=update_rule, seed=seed, callback=on_step)
+                    lr_schedule=rates.__getitem__, update_rule=update_rule, seed=seed, callback=on_step)
     return {"snapshots": snapshots, "lr_history": history["lr_history"],
             "loss_history": history["loss_history"], "ema_params": state["ema"]}
