@@ -78,6 +78,14 @@ FIVE_PLANTS = {
     "gd_step_1_over_lambda_max": (
         "landscapes.Quadratic.optimal_lr = property(lambda self: 1.0 / self.lambda_max)",
         "newton_quadratic", "claim 'GD needs about kappa/2 ln(1/tol) steps at kappa = 100' broke"),
+    "rosenbrock_twice_as_steep": (  # lambda_max ~2000 at the minimum: lr 1e-3 is the largest stable rate, not half
+        "_R = landscapes.Rosenbrock\n"
+        "landscapes.Rosenbrock = lambda *a, **kw: _R(b=200.0)",
+        "newton_rosen", "claim 'lr 1e-3 is half the largest stable rate at the minimum, 2 / lambda_max' broke"),
+    "lbfgs_memory_in_float32": (  # 80 MB (76.3 MiB): the table no longer prints what the answer quotes
+        "_lbb = second_order.lbfgs_bytes\n"
+        "second_order.lbfgs_bytes = lambda n, m=10, dtype=np.float32: _lbb(n, m, dtype)",
+        "cost_table", "claim 'L-BFGS: 2mN numbers, 160 MB (153 MiB, as the table prints) at N = 1e6' broke"),
     "gd_on_rosenbrock_with_twice_the_rate": (
         "_sgd = optim.sgd\n"
         "optim.sgd = lambda w, dw, config=None: _sgd(w, dw, {**(config or {}), "
@@ -245,6 +253,13 @@ _SNAPSHOT_WRAPPER = ("_se = averaging.snapshot_ensemble\n"
 SIX_PLANTS = {
     "eight_members": (
         "NUM_MODELS = 8", "measure_gain", "the text speaks of ensembles of 5, five trials and 0.17 points per test image"),
+    "every_trial_with_the_same_seeds": (  # five copies of trial 0: the gains do not spread at all
+        "_F = FullyConnectedNet\n"
+        "def FullyConnectedNet(*a, seed=None, **kw):\n"
+        "    return _F(*a, seed=seed % 1000, **kw)\n"
+        "_se = averaging.snapshot_ensemble\n"
+        "averaging.snapshot_ensemble = lambda *a, seed=None, **kw: _se(*a, seed=seed % 1000, **kw)",
+        "measure_gain", "claim 'the trials' gains spread by most of a point: one run cannot tell a one-point gain from luck' broke"),
     "members_trained_twice_as_long": (
         "ITERS_PER_CYCLE = 160", "measure_gain", "claim '+1.3 points over the average member, short of 2' broke"),
     "long_run_given_one_member_budget": (
