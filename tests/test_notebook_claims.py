@@ -277,8 +277,9 @@ def test_03_sweep_rejects_sgd_that_does_not_match_momentum_at_its_effective_step
 
     slow_sgd.__module__ = ns["optim"].__name__      # so that Solver accepts it as the rule "sgd"
     monkeypatch.setattr(ns["optim"], "sgd", slow_sgd)
+    only = _without_asserts(cells["lr_sweep"], keep="SGD at 0.3 also reaches 0.15")
     with pytest.raises(AssertionError, match="SGD at 0.3 also reaches 0.15"):
-        run(cells, ["lr_sweep"], ns)
+        run({**cells, "lr_sweep": only}, ["lr_sweep"], ns)
 
 
 def test_04_decay_rule_of_thumb_rejects_an_adam_that_does_not_divide_by_the_rms_of_its_gradients(monkeypatch):
@@ -301,7 +302,7 @@ def test_04_decay_rule_of_thumb_rejects_an_adam_that_does_not_divide_by_the_rms_
     run(cells, ["train", "decay_here"], ns)
     # The claim about how far ADAM_LR's constant-rate loss still falls is about that rate, not this rule (tested
     # by test_04_adam_rate_*): it is dropped here, so that the gain claim is the one that meets this Adam.
-    settle_claim = cells["sgd_vs_adam"].index('assert abs(np.mean(settle["adam"])')
+    settle_claim = cells["sgd_vs_adam"].index('assert (abs(np.mean(settle["adam"])')
     settle_end = cells["sgd_vs_adam"].index("\nassert", settle_claim)
     planted = cells["sgd_vs_adam"][:settle_claim] + cells["sgd_vs_adam"][settle_end + 1:]
     assert "0.034 after the first decay point" not in planted
@@ -311,19 +312,19 @@ def test_04_decay_rule_of_thumb_rejects_an_adam_that_does_not_divide_by_the_rms_
 
 def test_04_adam_rate_is_checked_to_have_settled_before_the_first_decay():
     """At the textbook 1e-3 Adam is still far from its floor when the first decay comes (this run is short): the
-    claim that justifies ADAM_LR (its constant-rate loss falls only a further 0.034 after that point) rejects it."""
+    claim that justifies ADAM_LR (its constant-rate loss falls a further 0.034 after that point) rejects it."""
     cells = code_cells("04_schedules.ipynb")
     ns = run(cells, ["setup", "knobs"], {})
     ns["ADAM_LR"] = 1e-3
     run(cells, ["train", "decay_here"], ns)
-    with pytest.raises(AssertionError, match="claim 'at a constant rate Adam's loss falls only a further 0.034 after the first decay point'"):
+    with pytest.raises(AssertionError, match="claim 'at a constant rate Adam's loss falls a further 0.034 after the first decay point"):
         run(cells, ["sgd_vs_adam"], ns)
 
 
 def test_03_sweep_rejects_an_adam_that_does_not_divide_by_the_rms_of_its_gradients(monkeypatch):
-    """Adam's wide good range comes from dividing by the RMS of its gradients: an 'Adam' that keeps only its
-    bias-corrected first moment (SGD with momentum) trains at 1e-3 (the run reused from above) and at no other
-    rate of the sweep, and the claim of two decades is rejected."""
+    """Adam's good range around its default comes from dividing by the RMS of its gradients: an 'Adam' that keeps
+    only its bias-corrected first moment (SGD with momentum) trains at 1e-3 (the run reused from above) and at
+    SGD's high rates instead, and the claim of 1e-3 to 1e-1 is rejected."""
     from cs231n_lec7 import optim
     cells = code_cells("03_adaptive.ipynb")
     ns = run(cells, ["setup", "knobs", "train"], {})
@@ -361,8 +362,8 @@ def test_03_first_epoch_claim_rejects_an_rmsprop_with_bias_correction(monkeypatc
 
 
 def test_03_sweep_rejects_sgd_that_trains_well_below_the_top_of_the_grid(monkeypatch):
-    """An SGD whose steps were 5x larger than its learning rate says would train at 0.03 too; the claim that
-    plain SGD trains only at the top of the grid (0.1 and 0.3) rejects it."""
+    """An SGD whose steps were 5x larger than its learning rate says would train at 0.03 too (and fail at 3); the
+    claim that plain SGD trains well from 0.1 to 3 rejects it."""
     cells = code_cells("03_adaptive.ipynb")
     ns = run(cells, ["setup", "knobs", "train"], {})
     real_sgd = ns["optim"].sgd
@@ -375,7 +376,7 @@ def test_03_sweep_rejects_sgd_that_trains_well_below_the_top_of_the_grid(monkeyp
 
     fast_sgd.__module__ = ns["optim"].__name__      # so that Solver accepts it as the rule "sgd"
     monkeypatch.setattr(ns["optim"], "sgd", fast_sgd)
-    with pytest.raises(AssertionError, match="claim 'SGD trains well only at the top of the grid"):
+    with pytest.raises(AssertionError, match="claim 'SGD trains well from 0.1 to 3 \\(4 of the 9 rates\\)"):
         run(cells, ["lr_sweep"], ns)
 
 
@@ -419,7 +420,7 @@ def test_03_first_epoch_claim_rejects_an_adam_without_bias_correction(monkeypatc
 
 def test_03_sweep_rejects_momentum_whose_hand_picked_rate_is_already_its_best(monkeypatch):
     """If momentum's steps stopped growing above 0.03 (the hand-picked rate as good as any), the claim that
-    both SGD and momentum do best at 0.3 is rejected."""
+    momentum does best at 0.3 (and each rule reaches about 0.03 at its best rate) is rejected."""
     cells = code_cells("03_adaptive.ipynb")
     ns = run(cells, ["setup", "knobs", "train"], {})
     real_momentum = ns["optim"].sgd_momentum
@@ -432,8 +433,9 @@ def test_03_sweep_rejects_momentum_whose_hand_picked_rate_is_already_its_best(mo
 
     capped_momentum.__module__ = ns["optim"].__name__      # so that Solver accepts it as the rule "sgd_momentum"
     monkeypatch.setattr(ns["optim"], "sgd_momentum", capped_momentum)
-    with pytest.raises(AssertionError, match="claim 'SGD and momentum both do best at 0.3"):
-        run(cells, ["lr_sweep"], ns)
+    only = _without_asserts(cells["lr_sweep"], keep="at its best rate each rule reaches about 0.03")
+    with pytest.raises(AssertionError, match="claim 'at its best rate each rule reaches about 0.03: SGD at 3, momentum at 0.3"):
+        run({**cells, "lr_sweep": only}, ["lr_sweep"], ns)
 
 
 def test_04_decay_bump_rejects_a_first_decay_while_the_constant_rate_loss_still_falls():
@@ -461,24 +463,24 @@ def test_04_decay_bump_control_rejects_a_rescaling_that_does_nothing():
 
 def test_04_adam_rate_claim_rejects_a_rate_at_which_adam_has_already_settled():
     """At ADAM_LR = 1e-2 Adam's constant-rate loss is flat after the first decay point (falls by ~0.005): the
-    quoted 'only a further 0.034' is rejected from below too."""
+    quoted 'a further 0.034' is rejected from below too."""
     cells = code_cells("04_schedules.ipynb")
     ns = run(cells, ["setup", "knobs"], {})
     ns["ADAM_LR"] = 1e-2
     run(cells, ["train", "decay_here"], ns)
-    with pytest.raises(AssertionError, match="claim 'at a constant rate Adam's loss falls only a further 0.034 after the first decay point'"):
+    with pytest.raises(AssertionError, match="claim 'at a constant rate Adam's loss falls a further 0.034 after the first decay point"):
         run(cells, ["sgd_vs_adam"], ns)
 
 
 def test_04_decay_gaps_reject_a_milder_decay():
     """Decaying by x0.3 instead of x0.1 leaves almost no bump, and after the first decay the loss is 0.05 lower
-    (not 0.03): the quoted gaps are rejected."""
+    (not 0.03, and beyond noise): the quoted gap is rejected."""
     cells = code_cells("04_schedules.ipynb")
     ns = run(cells, ["setup", "knobs"], {})
     ns["DECAY_RATE"] = 0.3
     run_planted_cell(cells, "train", 'LRS = {"sgd_momentum": SGD_LR, "adam": ADAM_LR}', 'LRS = {"sgd_momentum": SGD_LR}', ns)
-    gaps_only = _without_asserts(cells["decay_here"], keep="lower by about 0.03")   # only the claim about the sizes
-    with pytest.raises(AssertionError, match="claim 'lower by about 0.03 after the first decay and 0.08 after the second' broke"):
+    gaps_only = _without_asserts(cells["decay_here"], keep="on average: within noise")   # only the claim about the sizes
+    with pytest.raises(AssertionError, match="claim 'half an epoch after the first decay the loss is lower at every seed \\(at one only by 0.003\\), by about 0.03 on average"):
         run({**cells, "decay_here": gaps_only}, ["decay_here"], ns)
 
 
@@ -495,7 +497,7 @@ def test_04_sgd_gain_rejects_the_longer_nine_epoch_run():
 
 def test_04_decay_gaps_reject_a_velocity_rescaled_at_the_decay():
     """With the velocity rescaled at each decay there is no bump, and the loss is clearly lower at every seed after the
-    first decay (by 0.05 or more): the quoted 'at one seed only by 0.003' rejects that world."""
+    first decay (by 0.05 or more): the quoted 'at one only by 0.003', within noise, rejects that world."""
     cells = code_cells("04_schedules.ipynb")
     ns = run(cells, ["setup", "knobs"], {})
     rescaled = ("    base = solver.lr_schedule\n"
@@ -511,7 +513,7 @@ def test_04_decay_gaps_reject_a_velocity_rescaled_at_the_decay():
     assert planted.count("rescaled(it)") == 1 and '"adam": ADAM_LR' not in planted
     exec(compile(planted, "train (planted)", "exec"), ns)
     gaps_only = _without_asserts(cells["decay_here"], keep="gaps[")      # the bump's claims are about the bump
-    with pytest.raises(AssertionError, match="claim 'after each decay the loss is lower at every seed \\(after the first, at one seed only by 0.003\\)' broke"):
+    with pytest.raises(AssertionError, match="claim 'half an epoch after the first decay the loss is lower at every seed \\(at one only by 0.003\\)"):
         run({**cells, "decay_here": gaps_only}, ["decay_here"], ns)
 
 
@@ -574,3 +576,88 @@ def test_03_last_epoch_losses_reject_the_longer_ten_epoch_run():
     ns["EPOCHS"] = 10
     with pytest.raises(AssertionError, match="claim 'last-epoch loss about 0.15 \\(momentum\\), 0.46 \\(SGD\\), 0.37 \\(Adam at 1e-3\\)' broke"):
         run(cells, ["train"], ns)
+
+
+
+def _rescaled_velocity_world(cells, ns):
+    """Run the train cell with the velocity multiplied by DECAY_RATE at each decay (SGD+Momentum only)."""
+    rescaled = ("    base = solver.lr_schedule\n"
+                "    def rescaled(it):\n"
+                "        if decay and it > 0 and it % decay_every == 0:\n"
+                "            for c in solver.optim_configs.values():\n"
+                "                c['velocity'] = c['velocity'] * DECAY_RATE\n"
+                "        return base(it)\n"
+                "    solver.lr_schedule = rescaled\n"
+                "    solver.train()\n")
+    planted = cells["train"].replace("    solver.train()\n", rescaled).replace(
+        'LRS = {"sgd_momentum": SGD_LR, "adam": ADAM_LR}', 'LRS = {"sgd_momentum": SGD_LR}')
+    assert planted.count("rescaled(it)") == 1 and '"adam": ADAM_LR' not in planted
+    exec(compile(planted, "train (planted)", "exec"), ns)
+
+
+def test_04_decay_gain_timing_rejects_a_velocity_rescaled_at_the_decay():
+    """Without the bump (velocity rescaled at the decay) the gain from the first decay shows in the very first
+    epoch after it: 'within noise in the epoch after it, 0.07 in the second' rejects that world."""
+    cells = code_cells("04_schedules.ipynb")
+    ns = run(cells, ["setup", "knobs"], {})
+    _rescaled_velocity_world(cells, ns)
+    timing_only = _without_asserts(cells["decay_here"], keep="builds over 2-3 epochs")
+    with pytest.raises(AssertionError, match="claim 'the gain from the first decay builds over 2-3 epochs"):
+        run({**cells, "decay_here": timing_only}, ["decay_here"], ns)
+
+
+def test_04_second_decay_claim_rejects_a_milder_decay_where_the_second_one_helps():
+    """Decaying by x0.5, the first decay leaves a rate (0.15) still noisy enough that the second lowers the loss
+    further (once-decayed minus twice-decayed about +0.012, beyond noise): 'the second decay adds nothing' rejects it."""
+    cells = code_cells("04_schedules.ipynb")
+    ns = run(cells, ["setup", "knobs"], {})
+    ns["DECAY_RATE"] = 0.5
+    run_planted_cell(cells, "train", 'LRS = {"sgd_momentum": SGD_LR, "adam": ADAM_LR}', 'LRS = {"sgd_momentum": SGD_LR}', ns)
+    second_only = _without_asserts(cells["decay_here"], keep="the second decay adds nothing")
+    with pytest.raises(AssertionError, match="claim 'the second decay adds nothing"):
+        run({**cells, "decay_here": second_only}, ["decay_here"], ns)
+
+
+def test_04_second_decay_claim_rejects_a_control_decayed_twice_that_is_not_the_same_run():
+    """The control must be the decayed run itself with the second decay left out: a control forked from another
+    seed's run (other weights and minibatches) is not within 0.005 of the twice-decayed run, and the claim is rejected."""
+    cells = code_cells("04_schedules.ipynb")
+    ns = run(cells, ["setup", "knobs", "train"], {})
+    second_only = _without_asserts(cells["decay_here"], keep="the second decay adds nothing")
+    with pytest.raises(AssertionError, match="claim 'the second decay adds nothing"):
+        run_planted_cell({**cells, "decay_here": second_only}, "decay_here",
+                         'once_run(s) for s in SEEDS', 'once_run((s + 1) % len(SEEDS)) for s in SEEDS', ns)
+
+
+def test_04_settle_claim_rejects_an_sgd_rate_at_which_sgd_momentum_still_falls():
+    """At SGD_LR = 0.03 SGD+Momentum's constant-rate loss is still falling after the first decay point (by 0.14): the
+    quoted '(SGD+Momentum's 0.019 ± 0.022)' rejects it (decay_here without its asserts, sgd_vs_adam from that claim on)."""
+    cells = code_cells("04_schedules.ipynb")
+    ns = run(cells, ["setup", "knobs"], {})
+    ns["SGD_LR"] = 0.03
+    run({**cells, "decay_here": _without_asserts(cells["decay_here"])}, ["train", "decay_here"], ns)
+    planted = _sgd_vs_adam_from(cells, 'assert (abs(np.mean(settle["adam"])')
+    with pytest.raises(AssertionError, match="claim 'at a constant rate Adam's loss falls a further 0.034 .*SGD\\+Momentum's 0.019"):
+        run(planted, ["sgd_vs_adam"], ns)
+
+
+def test_03_sweep_rejects_the_old_grid_that_stopped_at_0_3():
+    """On the old grid (1e-3 to 0.3) SGD's range was cut off at the top, where SGD is best: Adam's range then looked
+    the widest (5 rates against SGD's 2), and the claim that the three ranges are about equally wide rejects it."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "train"], {})
+    ns["SWEEP_LRS"] = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
+    only = _without_asserts(cells["lr_sweep"], keep="about equally wide")
+    with pytest.raises(AssertionError, match="claim 'the three good ranges are about equally wide"):
+        run({**cells, "lr_sweep": only}, ["lr_sweep"], ns)
+
+
+def test_03_sweep_momentum_range_rejects_a_lighter_momentum():
+    """With momentum 0.5 instead of 0.9 (effective step 2 alpha, not 10 alpha) momentum's good range moves up the
+    grid, and the claim that it runs from 0.01 (just: 0.49) to 1 rejects it."""
+    cells = code_cells("03_adaptive.ipynb")
+    ns = run(cells, ["setup", "knobs", "train"], {})
+    only = _without_asserts(cells["lr_sweep"], keep="SGD+Momentum trains well from 0.01")
+    with pytest.raises(AssertionError, match="claim 'SGD\\+Momentum trains well from 0.01 \\(just: 0.49\\) to 1"):
+        run_planted_cell({**cells, "lr_sweep": only}, "lr_sweep", "'sgd_momentum': {'momentum': 0.9}",
+                         "'sgd_momentum': {'momentum': 0.5}", ns)
