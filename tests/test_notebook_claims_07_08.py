@@ -7,7 +7,8 @@ and the claim's cell must fail naming the claim:
 
 - 07: batch norm that always uses its running averages (no batch noise in training);
 - 08: augmentations that do nothing; DropConnect and stochastic depth whose test mode forgets the
-  expectation (no scaling by p); a survival rule that ends at another p_L than the stated 0.5.
+  expectation (no scaling by p); a survival rule that ends at another p_L than the stated 0.5; linear
+  residual blocks, for which the mean training output misses the test output only by Monte-Carlo noise.
 
 The comparisons of 08's augmentation cell are checked one by one: ``run_claims(..., after_helpers=...)``
 wraps the notebook's own ``fit`` so that the real runs come back with one planted change (e.g. the zoom
@@ -148,7 +149,7 @@ SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF = """\
 
 @pytest.mark.parametrize("body, claim", [
     (SHIFTED_TRAINING_FLAT_IN_THE_SECOND_HALF,
-     "seed 0: shifted training accuracy climbs from ~0.67 at epoch 11 to ~0.81"),
+     "seed 0: shifted training accuracy climbs from 0.665 at epoch 10 to about 0.81"),
     (ZOOM_BETTER, "zooming in costs 2.1 points beyond noise (0.924 against 0.945)"),
     (PLAIN_THREE_POINTS_HIGHER, "one-pixel shifts cost 16 points (val accuracy about 0.79, train about 0.82)"),
     (EVERY_RUN_TWO_POINTS_LOWER, "the plain net reaches about 0.945"),
@@ -230,19 +231,50 @@ def test_07_unplanted_monte_carlo_and_rules_cells_are_clean():
     assert run_claims("07_regularization.ipynb", "pass", ["dropout_gap", "mc_dropout", "rules_runs"]) == {}
 
 
-SHIFTED_TRAINING_STILL_CLIMBING_IN_OTHER_SEEDS = """\
-    if name.startswith("shift") and seed != SEED:
-        history["train_acc"] = [0.70 + 0.035 * i for i in range(len(history["train_acc"]))]
+SHIFTED_TRAINING_FLAT_OVER_THE_LAST_EPOCHS = """\
+    if name.startswith("shift"):
+        history["train_acc"] = history["train_acc"][:-LAST] + [history["train_acc"][-1]] * LAST
     return history"""
 
 
-def test_08_shifted_training_still_climbing_breaks_the_levels_off_claim():
-    """Seed 0 untouched (its climb claim holds); the other seeds climbing 14 points over the last five epochs
-    contradict 'levels off'."""
+def test_08_shifted_training_that_levels_off_breaks_the_keeps_climbing_claim():
+    """Every seed's shifted training accuracy held at its last value over the last five epochs: seed 0's climb to
+    about 0.81 and the cost claims still hold, but the seeds' mean no longer climbs from 0.769 to 0.822."""
     errors = run_claims("08_augmentation_and_noise.ipynb", "pass", ["aug_training"],
-                        after_helpers=FIT_WITH_A_PLANTED_CHANGE.format(body=SHIFTED_TRAINING_STILL_CLIMBING_IN_OTHER_SEEDS))
+                        after_helpers=FIT_WITH_A_PLANTED_CHANGE.format(body=SHIFTED_TRAINING_FLAT_OVER_THE_LAST_EPOCHS))
     assert list(errors) == ["aug_training"], errors
-    assert errors["aug_training"].startswith("AssertionError: claim 'shifted training accuracy levels off"), errors
+    assert errors["aug_training"].startswith("AssertionError: claim 'averaged over the seeds, shifted training accuracy "
+                                             "keeps climbing slowly, from 0.769 to 0.822 across the last five epochs' "
+                                             "broke"), errors
+
+
+def test_08_linear_blocks_break_the_nonlinear_gap_claim():
+    """Linear residual blocks: the test-time rule is exact for the whole stack, the mean of the training outputs
+    misses the test output only by Monte-Carlo noise, and 'more than 3 standard errors' must fail."""
+    nb = nbformat.read(os.path.join(ROOT, "notebooks", "08_augmentation_and_noise.ipynb"), as_version=4)
+    sd_demo = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sd_demo")
+    nonlinear = "branch = np.maximum(x @ w1, 0) @ w2"
+    assert nonlinear in sd_demo, "sd_demo: nothing to plant"
+    linear = sd_demo.replace(nonlinear, "branch = (x @ w1) @ w2")
+    errors = run_claims("08_augmentation_and_noise.ipynb", "pass", [], after_helpers=linear)
+    assert list(errors) == ["planted_after_helpers"], errors
+    assert errors["planted_after_helpers"].startswith(
+        "AssertionError: claim 'not equal: the gap is more than 3 Monte-Carlo standard errors (the blocks are "
+        "nonlinear)' broke"), errors
+
+
+def test_07_08_predictions_are_asked_before_the_results_are_given():
+    """'Predict before you run' is not followed, in the same cell, by what the runs show: that text comes in a
+    locked markdown cell right after the runs' cell."""
+    for name, runs_cell, results_cell in [("07_regularization.ipynb", "rules_runs", "md_rules_results"),
+                                          ("08_augmentation_and_noise.ipynb", "aug_training", "md_aug_results")]:
+        nb = nbformat.read(os.path.join(ROOT, "notebooks", name), as_version=4)
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+        assert not [c for c in nb.cells if "Predict before you run" in c.source and "What the runs show" in c.source], name
+        assert ids.index(results_cell) == ids.index(runs_cell) + 1, name
+        results = nb.cells[ids.index(results_cell)]
+        assert results.cell_type == "markdown" and results.metadata["nbgrader"]["locked"], name
+        assert results.source.startswith("### What the runs show"), name
 
 
 def test_08_zoom_out_half_breaks_the_half_the_images_claim():
@@ -272,11 +304,15 @@ def planted_change(keep, normalization, history):
      "batch norm is about 2 points above plain (+1.8, interval [+1.0, +2.6]), outside the noise"),
     ("pass", "normalization is None and keep == 0.5", 0.008, "dropout alone is within noise of plain (-0.2 points)"),
     ("pass", 'normalization == "batchnorm" and keep == 0.5', -0.01,
-     "adding dropout to batch norm: half a point lower, within noise (interval [-1.0, +0.04])"),
+     "adding dropout to batch norm: half a point lower, within noise but only just (interval [-1.03, +0.04] points)"),
+    # a 0.15-point smaller cost keeps the verdict and "half a point" but moves the interval to [-0.88, +0.19]:
+    # the interval as printed to two decimals in points no longer matches
+    ("pass", 'normalization == "batchnorm" and keep == 0.5', 0.0015,
+     "adding dropout to batch norm: half a point lower, within noise but only just (interval [-1.03, +0.04] points)"),
     ("KEEP_SWEEP = [0.25, 0.5, 0.75, 1.0]", "normalization is None and keep == 0.75", 0.01,
      "p = 0.5 is within about 0.2 points of no dropout (p = 1), neither better"),
     ("pass", "normalization is None and keep == 0.25", 0.015, "p = 0.25 is clearly worse (-1.8 points, beyond noise)"),
-], ids=["bn_higher", "dropout_higher", "bn_dropout_lower", "p075_better", "p025_closer"])
+], ids=["bn_higher", "dropout_higher", "bn_dropout_lower", "bn_dropout_interval", "p075_better", "p025_closer"])
 def test_07_each_rules_comparison_rejects_its_planted_change(plant, condition, shift, claim):
     errors = run_claims("07_regularization.ipynb", plant, ["rules_runs"],
                         after_helpers=FIT07_WITH_A_PLANTED_CHANGE.format(condition=condition, shift=shift))
