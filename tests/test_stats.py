@@ -31,6 +31,7 @@ def test_mean_interval_matches_scipys_t_interval():
     assert (low, high) == pytest.approx((ref_low, ref_high), rel=1e-12)
     low90, high90 = stats.mean_interval(values, level=0.9)[1:]
     assert low < low90 < mean < high90 < high
+    assert stats.interval_half_width(values) == pytest.approx((high - low) / 2, rel=1e-12)
 
 
 @pytest.mark.parametrize("bad,match", [(0, "positive integer"), (2.5, "positive integer"), (True, "positive integer"),
@@ -44,6 +45,8 @@ def test_bad_degrees_of_freedom_are_named(bad, match):
 def test_bad_values_are_named(values, match):
     with pytest.raises(ValueError, match=match):
         stats.mean_interval(values)
+    with pytest.raises(ValueError, match=match):
+        stats.interval_half_width(values)
 
 
 def test_bad_level_is_named():

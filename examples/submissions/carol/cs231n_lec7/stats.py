@@ -40,6 +40,26 @@ def t_quantile(df, q=0.975):
     return float(stdtrit(int(df), q))
 
 
+def _checked_values(values, level, who):
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size < 2:
+        raise ValueError(f"{who}: needs at least two values (one per seed), got {values.size}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{who}: the values must be finite numbers")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"{who}: level must lie strictly between 0 and 1, got {level!r}")
+    return values
+
+
+def interval_half_width(values, level=0.95):
+    """Half the width of the Student's t interval of the mean of ``values``: t(n - 1) * sd / sqrt(n).
+
+    Inputs as :func:`mean_interval`; the interval is mean ± this number.
+    """
+    values = _checked_values(values, level, "interval_half_width")
+    return t_quantile(values.size - 1, 0.5 + level / 2) * float(values.std(ddof=1)) / np.sqrt(values.size)
+
+
 def mean_interval(values, level=0.95):
     """(mean, low, high): the mean of ``values`` and its Student's t interval at ``level``.
 
@@ -49,13 +69,7 @@ def mean_interval(values, level=0.95):
 
     Returns three floats; low < mean < high unless every value is the same.
     """
-    values = np.asarray(values, dtype=np.float64).ravel()
-    if values.size < 2:
-        raise ValueError(f"mean_interval: needs at least two values (one per seed), got {values.size}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("mean_interval: the values must be finite numbers")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"mean_interval: level must lie strictly between 0 and 1, got {level!r}")
+    values = _checked_values(values, level, "mean_interval")
     mean = float(values.mean())
-    half = t_quantile(values.size - 1, 0.5 + level / 2) * float(values.std(ddof=1)) / np.sqrt(values.size)
+    half = interval_half_width(values, level)
     return mean, mean - half, mean + half
